@@ -1,0 +1,40 @@
+# Two commands: `make run` (the demo on 127.0.0.1) and `make test` (ruff + the suite on SQLite, then PostgreSQL).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 5000
+TEST_DATABASE_URL ?= postgresql://127.0.0.1:5432/postgres
+PYTEST_ARGS ?=
+
+.PHONY: run test lint translations extract-messages clean
+
+$(STAMP): requirements.txt requirements-dev.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	touch $(STAMP)
+
+translations: $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -q -d translations
+
+extract-messages: $(STAMP)
+	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location --sort-output -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+
+run: $(STAMP) translations
+	HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) bash scripts/run-demo.sh
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test: $(STAMP) translations lint
+	@echo "== pytest on SQLite =="
+	$(BIN)/pytest $(PYTEST_ARGS)
+	@echo "== pytest on PostgreSQL ($(TEST_DATABASE_URL)) =="
+	TEST_DATABASE_URL=$(TEST_DATABASE_URL) TEST_DATABASE=postgresql $(BIN)/pytest $(PYTEST_ARGS)
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,211 @@
+"""The application factory: extensions, blueprints, error pages, CLI."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+
+from flask import Flask, g, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from comments import extensions
+from comments.domain import clock
+from comments.extensions import babel, csrf, db, migrate, talisman
+from config import BASE_DIR, Config, config_from_environment
+
+# No inline script or style anywhere (R35); pages load their own files from 'self' only.
+CONTENT_SECURITY_POLICY = {
+    "default-src": "'self'",
+    "img-src": "'self' data:",
+    "style-src": "'self'",
+    "script-src": "'self'",
+    "object-src": "'none'",
+    "base-uri": "'none'",
+    "form-action": "'self'",
+    "frame-ancestors": "'none'",
+}
+
+
+def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
+    """Build the app. ``overrides`` replace single settings (the tests' database URL, say)."""
+    config_class = config_class or config_from_environment()
+    app = Flask(
+        __name__,
+        template_folder=str(BASE_DIR / "templates"),
+        static_folder=str(BASE_DIR / "static"),
+        instance_path=str(config_class.INSTANCE_PATH),
+    )
+    app.config.from_object(config_class)
+    app.config.update(overrides)
+    app.config["OVERRIDDEN"] = tuple(overrides)
+    config_class.check(app.config)
+    Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+
+    # Request hooks first: they stamp the arrival instant before CSRFProtect's check can reject a request.
+    _register_request_hooks(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_error_pages(app)
+    _register_template_helpers(app)
+
+    from comments.cli import register_commands
+
+    register_commands(app)
+    logging.getLogger("comments").setLevel(logging.INFO)
+    return app
+
+
+def select_locale() -> str:
+    """Japanese unless the visitor chose English with the language switch (a cookie, no PII)."""
+    from flask import current_app
+
+    chosen = request.cookies.get("lang") if request else None
+    return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+
+
+def _init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    # Through the module: the subpackage comments.mail shadows a bare name `mail` in this package.
+    extensions.mail.init_app(app)
+    babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(BASE_DIR / "translations"))
+    talisman.init_app(
+        app,
+        force_https=app.config["FORCE_HTTPS"],
+        strict_transport_security=app.config["FORCE_HTTPS"],
+        session_cookie_secure=app.config["SESSION_COOKIE_SECURE"],
+        content_security_policy=CONTENT_SECURITY_POLICY,
+        referrer_policy="same-origin",
+        frame_options="DENY",
+    )
+
+
+_sqlite_hooks_installed = False
+
+
+def install_sqlite_hooks() -> None:
+    """Make SQLite behave as the design needs, on every connection of every engine.
+
+    WAL lets readers go on while one writer writes; foreign keys are off in SQLite unless asked for;
+    busy_timeout makes a second writer wait instead of failing. pysqlite's own transaction handling
+    is switched off so that SQLAlchemy's savepoints work, and a transaction that may write (anything
+    but a GET or HEAD request) starts with BEGIN IMMEDIATE: a deferred transaction that read first
+    and then tries to write fails at once with "database is locked" if another writer got in between,
+    which under load would turn submissions into errors.
+    """
+    global _sqlite_hooks_installed
+    if _sqlite_hooks_installed:
+        return
+    _sqlite_hooks_installed = True
+
+    @event.listens_for(Engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    @event.listens_for(Engine, "begin")
+    def _on_begin(connection):
+        if connection.dialect.name != "sqlite":
+            return
+        from flask import has_request_context
+
+        read_only = has_request_context() and request.method in ("GET", "HEAD")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
+
+
+install_sqlite_hooks()
+
+
+def _register_blueprints(app: Flask) -> None:
+    from comments.blueprints.public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+
+
+def _register_request_hooks(app: Flask) -> None:
+    @app.before_request
+    def stamp_request():
+        # The instant the request reached us decides the deadline, not when its transaction commits (R52).
+        g.received_at = clock.now()
+        g.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+
+    @app.after_request
+    def add_headers(response):
+        response.headers.setdefault("X-Request-Id", g.get("request_id", ""))
+        if response.mimetype == "text/html" and "charset" not in response.headers.get("Content-Type", ""):
+            response.headers["Content-Type"] = "text/html; charset=utf-8"
+        if g.get("no_store"):
+            response.headers["Cache-Control"] = "no-store"
+        response.headers.pop("Server", None)
+        return response
+
+
+def _register_error_pages(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error):
+        from comments.blueprints.public.routes import rerender_after_csrf_failure
+
+        kept = rerender_after_csrf_failure()
+        if kept is not None:
+            return kept
+        return render_error(
+            400, _l("The form had expired or was sent from elsewhere. Go back, reload the page and send it again.")
+        )
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def too_large(_error):
+        limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
+        return render_error(
+            413,
+            _l(
+                "What you sent is larger than %(limit)d MB in all. Attach fewer or smaller files "
+                "(at most %(files)d files, %(per_file)d MB each), or send large documents by post.",
+                limit=limit_mb,
+                files=app.config["ATTACHMENT_MAX_FILES"],
+                per_file=app.config["ATTACHMENT_MAX_BYTES"] // (1024 * 1024),
+            ),
+        )
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        return render_error(error.code or 500, None)
+
+    @app.errorhandler(Exception)
+    def unexpected(error: Exception):
+        app.logger.exception("unhandled error in request %s", g.get("request_id"))
+        db.session.rollback()
+        return render_error(500, None)
+
+
+ERROR_TITLES = {
+    400: _l("The request could not be understood"),
+    403: _l("You may not see this page"),
+    404: _l("Page not found"),
+    405: _l("This action is not allowed here"),
+    413: _l("Too large to accept"),
+    422: _l("Please check what you entered"),
+    500: _l("Something went wrong on our side"),
+}
+
+
+def render_error(status: int, message):
+    title = ERROR_TITLES.get(status, ERROR_TITLES[500] if status >= 500 else ERROR_TITLES[400])
+    return render_template("errors/error.html", status=status, title=title, message=message), status
+
+
+def _register_template_helpers(app: Flask) -> None:
+    from comments.blueprints.public.helpers import template_helpers
+
+    app.context_processor(template_helpers)

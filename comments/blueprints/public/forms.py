@@ -1,0 +1,119 @@
+"""The public comment form. Input rules live here; the business rules live in domain/intake.py."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    MultipleFileField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+
+from comments.domain.intake import SubmissionDraft
+from comments.models import Consultation, SubmitterKind
+
+PUBLIC_SUBMITTER_KINDS = [
+    SelectChoice(SubmitterKind.citizen.value, _l("Resident, worker or student of the city")),
+    SelectChoice(SubmitterKind.organisation.value, _l("Business or organisation")),
+    SelectChoice(SubmitterKind.other.value, _l("Other")),
+]
+
+
+def _optional_int(value):
+    if value in (None, "", "None"):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return -1  # not a choice; the choices check reports it
+
+
+class CommentForm(FlaskForm):
+    """One citizen's opinion on one consultation."""
+
+    class Meta:
+        # A citizen may write for hours; the token must outlive the writing (R29).
+        @property
+        def csrf_time_limit(self):
+            return timedelta(hours=current_app.config["PUBLIC_FORM_CSRF_HOURS"])
+
+    section_id = SelectField(_l("Section your opinion concerns"), coerce=_optional_int, validators=[Optional()])
+    body = TextAreaField(
+        _l("Your opinion"),
+        validators=[DataRequired(message=_l("Write your opinion in the text box."))],
+    )
+    submitter_kind = RadioField(
+        _l("You are"),
+        choices=PUBLIC_SUBMITTER_KINDS,
+        default=SubmitterKind.citizen.value,
+        validators=[InputRequired(message=_l("Choose who you are."))],
+    )
+    name = StringField(
+        _l("Name"), validators=[Length(max=100, message=_l("Write your name in at most 100 characters."))]
+    )
+    email = StringField(
+        _l("E-mail address (for the confirmation mail)"),
+        validators=[
+            Optional(),
+            Length(max=254, message=_l("An e-mail address has at most 254 characters.")),
+            Email(message=_l("Enter a valid e-mail address, such as taro@example.jp."), check_deliverability=False),
+        ],
+    )
+    contact = TextAreaField(
+        _l("Postal address or telephone number"),
+        validators=[Length(max=500, message=_l("Write the address or number in at most 500 characters."))],
+    )
+    attachments = MultipleFileField(_l("Attachments"))
+    consent = BooleanField(
+        _l("I have read the notice on the use of personal information and agree to it."),
+        validators=[
+            DataRequired(message=_l("Read the notice on the use of personal information and tick the box to agree."))
+        ],
+    )
+    # Set once the citizen has been told that an individual number will be removed (R15).
+    number_acknowledged = HiddenField()
+    # A field people never see or fill; a bot that fills every field gives itself away.
+    website = StringField(_l("Leave this field empty"))
+
+    def __init__(self, *args, consultation: Consultation, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.consultation = consultation
+        self.section_id.choices = [SelectChoice("", _l("The whole draft / not specific"))] + [
+            SelectChoice(str(section.id), f"{section.number} {section.heading}") for section in consultation.sections
+        ]
+        max_chars = current_app.config["COMMENT_MAX_CHARS"]
+        self.body.validators = [
+            *self.body.validators,
+            Length(
+                max=max_chars,
+                message=_l("Write at most %(max)d characters, or attach the rest as a file.", max=max_chars),
+            ),
+        ]
+        if consultation.require_name:
+            self.name.validators = [
+                DataRequired(message=_l("This consultation asks for your name.")),
+                *self.name.validators,
+            ]
+        self.body.render_kw = {"maxlength": max_chars, "rows": 12}
+
+    def to_draft(self, files) -> SubmissionDraft:
+        return SubmissionDraft(
+            body=self.body.data or "",
+            submitter_kind=SubmitterKind(self.submitter_kind.data),
+            section_id=self.section_id.data,
+            name=self.name.data or "",
+            email=self.email.data or "",
+            contact=self.contact.data or "",
+            consented=bool(self.consent.data),
+            files=files,
+        )

@@ -1,0 +1,264 @@
+"""Public routes: thin views that load, validate, call one domain function, commit once, render."""
+
+from __future__ import annotations
+
+from flask import (
+    Response,
+    abort,
+    current_app,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    session,
+    url_for,
+)
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from comments.blueprints.public import bp
+from comments.blueprints.public.forms import CommentForm
+from comments.domain import DomainError
+from comments.domain.audit import Actor
+from comments.domain.deadlines import phase, time_remaining
+from comments.domain.intake import PeriodClosedError, SubmissionInvalidError, accept_submission
+from comments.domain.masking import MASK, contains_individual_number
+from comments.domain.receipts import FingerprintedFile, fingerprint_manifest, normalise_receipt_number
+from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT, BlobStore, check_upload
+from comments.extensions import db
+from comments.models import Consultation, ConsultationStatus, Material, Submission
+
+# How many receipts one browser session can reopen (its own submissions only).
+SESSION_RECEIPTS = 20
+
+
+def blob_store() -> BlobStore:
+    return BlobStore(current_app.config["ATTACHMENT_STORAGE"])
+
+
+def web_actor() -> Actor:
+    return Actor("anonymous", ip=request.remote_addr, request_id=g.get("request_id"))
+
+
+def load_listed_consultation(slug: str) -> Consultation:
+    consultation = db.session.execute(select(Consultation).where(Consultation.slug == slug)).scalar_one_or_none()
+    if consultation is None or not consultation.is_listed():
+        abort(404)
+    return consultation
+
+
+@bp.get("/")
+def list_consultations():
+    consultations = db.session.execute(
+        select(Consultation)
+        .where(Consultation.status != ConsultationStatus.draft)
+        .order_by(Consultation.closes_at.desc())
+    ).scalars()
+    groups: dict[str, list[Consultation]] = {"open": [], "upcoming": [], "closed": [], "results": []}
+    for consultation in consultations:
+        groups[phase(consultation, g.received_at)].append(consultation)
+    return render_template("public/consultation_list.html", groups=groups)
+
+
+@bp.get("/consultations/<slug>")
+def show_consultation(slug: str):
+    consultation = load_listed_consultation(slug)
+    return render_template(
+        "public/consultation_show.html",
+        consultation=consultation,
+        phase=phase(consultation, g.received_at),
+        time_left=time_remaining(consultation, g.received_at),
+    )
+
+
+@bp.get("/consultations/<slug>/materials/<int:material_id>")
+def download_material(slug: str, material_id: int):
+    consultation = load_listed_consultation(slug)
+    material = db.session.get(Material, material_id)
+    if material is None or material.consultation_id != consultation.id or not material.public:
+        abort(404)
+    return _download(material.sha256, material.filename, material.content_type)
+
+
+def _download(sha256: str, filename: str, content_type: str) -> Response:
+    """Files go back only as downloads, never rendered inline (R41); Talisman adds nosniff."""
+    try:
+        handle = blob_store().open(sha256)
+    except FileNotFoundError:
+        abort(404)
+    response = send_file(handle, mimetype=content_type, as_attachment=True, download_name=filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def _read_uploads(form: CommentForm):
+    """Check every uploaded file; errors go on the attachments field, each saying what is allowed."""
+    files, errors = [], []
+    max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
+    for storage in request.files.getlist(form.attachments.name):
+        if not storage or not storage.filename:
+            continue  # the browser sends an empty part when no file was chosen
+        data = storage.stream.read(max_bytes + 1)
+        try:
+            files.append(check_upload(storage.filename, data, max_bytes=max_bytes))
+        except DomainError as error:
+            errors.append(error.message)
+    return files, errors
+
+
+def _render_form(consultation: Consultation, form: CommentForm, status: int = 200, **extra):
+    g.no_store = True
+    return (
+        render_template(
+            "public/comment_form.html",
+            consultation=consultation,
+            form=form,
+            allowed_types=ALLOWED_EXTENSIONS_TEXT,
+            time_left=time_remaining(consultation, g.received_at),
+            **extra,
+        ),
+        status,
+    )
+
+
+def _render_closed(consultation: Consultation, status: int):
+    return render_template("public/comment_closed.html", consultation=consultation), status
+
+
+@bp.route("/consultations/<slug>/comment", methods=["GET", "POST"])
+def submit_comment(slug: str):
+    consultation = load_listed_consultation(slug)
+    if phase(consultation, g.received_at) != "open":
+        return _render_closed(consultation, 200 if request.method == "GET" else 403)
+    form = CommentForm(consultation=consultation)
+    if request.method == "GET":
+        return _render_form(consultation, form)
+
+    if form.website.data:
+        current_app.logger.info("honeypot field filled in request %s; nothing stored", g.request_id)
+        abort(400)
+    files, file_errors = _read_uploads(form)
+    if not form.validate() or file_errors:
+        form.attachments.errors = list(form.attachments.errors or []) + file_errors
+        return _render_form(consultation, form, 422, reattach=bool(files or file_errors))
+
+    typed = " ".join([form.body.data or "", form.name.data or "", form.contact.data or ""])
+    if contains_individual_number(typed) and form.number_acknowledged.data != "1":
+        # R15: say so before the final submit; the citizen sends again knowing what will be removed.
+        form.number_acknowledged.data = "1"
+        return _render_form(consultation, form, 200, number_warning=True, reattach=bool(files))
+
+    try:
+        accepted = accept_submission(
+            consultation.id,
+            form.to_draft(files),
+            received_at=g.received_at,
+            actor=web_actor(),
+            blob_store=blob_store(),
+        )
+    except PeriodClosedError:
+        db.session.rollback()
+        return _render_closed(consultation, 403)
+    except SubmissionInvalidError as error:
+        db.session.rollback()
+        field = form._fields.get(error.field or "", form.body)
+        field.errors = [*list(field.errors or []), error.message]
+        return _render_form(consultation, form, 422, reattach=bool(files))
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        for sha256 in accepted.created_blobs:
+            blob_store().discard(sha256)
+        raise
+    receipts = [accepted.submission.receipt_number, *session.get("receipts", [])]
+    session["receipts"] = receipts[:SESSION_RECEIPTS]
+    return redirect(url_for("public.show_receipt", receipt=accepted.submission.receipt_number), code=303)
+
+
+def rerender_after_csrf_failure():
+    """A stale or missing token on the comment form keeps everything typed (R29); None elsewhere."""
+    if request.endpoint != "public.submit_comment":
+        return None
+    slug = (request.view_args or {}).get("slug", "")
+    consultation = db.session.execute(select(Consultation).where(Consultation.slug == slug)).scalar_one_or_none()
+    if consultation is None or not consultation.is_listed():
+        return None
+    if phase(consultation, g.received_at) != "open":
+        return _render_closed(consultation, 403)
+    form = CommentForm(consultation=consultation)
+    form.form_errors.append(
+        _l("The form had expired, so nothing was sent yet. Your text is kept below: check it and send it again.")
+    )
+    return _render_form(consultation, form, 400, reattach=bool(request.files))
+
+
+def _own_submission(receipt: str) -> Submission:
+    """A receipt page is shown only to the browser session that submitted it."""
+    number = normalise_receipt_number(receipt)
+    if number is None or number not in session.get("receipts", []):
+        abort(404)
+    submission = db.session.execute(select(Submission).where(Submission.receipt_number == number)).scalar_one_or_none()
+    if submission is None:
+        abort(404)
+    return submission
+
+
+def _manifest(submission: Submission) -> str:
+    return fingerprint_manifest(
+        submission.body, [FingerprintedFile(a.filename, a.sha256) for a in submission.attachments]
+    )
+
+
+@bp.get("/receipts/<receipt>")
+def show_receipt(receipt: str):
+    submission = _own_submission(receipt)
+    g.no_store = True
+    return render_template("public/receipt_show.html", submission=submission, manifest=_manifest(submission), mask=MASK)
+
+
+@bp.get("/receipts/<receipt>/copy.txt")
+def download_receipt_copy(receipt: str):
+    submission = _own_submission(receipt)
+    g.no_store = True
+    text = render_template("public/receipt_copy.txt", submission=submission, manifest=_manifest(submission))
+    response = make_response(text)
+    response.headers["Content-Type"] = "text/plain; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="receipt-{submission.receipt_number}.txt"'
+    return response
+
+
+@bp.get("/receipts/<receipt>/attachments/<int:position>")
+def download_receipt_attachment(receipt: str, position: int):
+    submission = _own_submission(receipt)
+    attachment = next((a for a in submission.attachments if a.position == position), None)
+    if attachment is None:
+        abort(404)
+    return _download(attachment.sha256, attachment.filename, attachment.content_type)
+
+
+@bp.get("/language/<code>")
+def switch_language(code: str):
+    """Remember the visitor's language in a cookie and go back to the page they were on."""
+    if code not in current_app.config["LANGUAGES"]:
+        abort(404)
+    target = request.args.get("next", "/")
+    if not target.startswith("/") or target.startswith("//") or "\\" in target:
+        target = "/"
+    response = redirect(target)
+    response.set_cookie(
+        "lang",
+        code,
+        max_age=365 * 24 * 3600,
+        samesite="Lax",
+        httponly=True,
+        secure=current_app.config["SESSION_COOKIE_SECURE"],
+    )
+    return response
+
+
+@bp.get("/accessibility")
+def accessibility_policy():
+    return render_template("public/accessibility.html")

@@ -1,0 +1,1 @@
+"""The demo consultation of ``flask seed-demo``, built from the committee meeting in shared/seed/."""

@@ -1,0 +1,231 @@
+"""Accepting a submission: the deadline check, masking, receipt, files, outbox and audit in one step."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import current_app, render_template
+from flask_babel import force_locale, get_locale
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from comments.domain import DomainError
+from comments.domain.audit import Actor, record_event
+from comments.domain.deadlines import is_accepting
+from comments.domain.masking import mask_individual_numbers
+from comments.domain.receipts import FingerprintedFile, compute_fingerprint, new_receipt_number
+from comments.domain.text import clean_line, clean_text
+from comments.domain.uploads import BlobStore, CheckedFile
+from comments.extensions import db
+from comments.mail.outbox import enqueue_mail
+from comments.models import Attachment, Channel, Consultation, Section, Submission, Submitter, SubmitterKind
+
+RECEIPT_ATTEMPTS = 5
+
+
+class PeriodClosedError(DomainError):
+    """The submission arrived outside the comment period."""
+
+
+class SubmissionInvalidError(DomainError):
+    """The submission breaks an input rule; ``field`` names the input."""
+
+
+@dataclass
+class SubmissionDraft:
+    """What somebody sent, before it is checked and stored."""
+
+    body: str
+    submitter_kind: SubmitterKind
+    channel: Channel = Channel.web
+    section_id: int | None = None
+    name: str = ""
+    email: str = ""
+    contact: str = ""
+    consented: bool = False
+    files: list[CheckedFile] = field(default_factory=list)
+
+
+@dataclass
+class AcceptedSubmission:
+    submission: Submission
+    # Blobs this call wrote; the caller removes them if the transaction does not commit.
+    created_blobs: list[str]
+
+
+def _mask_attachment(file: CheckedFile) -> tuple[CheckedFile, int]:
+    """Text attachments are masked like the comment itself; PDF and Word files cannot be rewritten safely."""
+    if not file.content_type.startswith("text/plain"):
+        return file, 0
+    masked, count = mask_individual_numbers(file.data.decode("utf-8"))
+    if not count:
+        return file, 0
+    return CheckedFile(filename=file.filename, content_type=file.content_type, data=masked.encode("utf-8")), count
+
+
+def _check_draft(consultation: Consultation, draft: SubmissionDraft) -> None:
+    config = current_app.config
+    body = clean_text(draft.body)
+    if not body.strip():
+        raise SubmissionInvalidError(_l("Write your opinion in the text box."), field="body")
+    if len(body) > config["COMMENT_MAX_CHARS"]:
+        raise SubmissionInvalidError(
+            _l(
+                "Your opinion is %(length)d characters; the limit is %(limit)d. Shorten it, or attach the rest as a file.",
+                length=len(body),
+                limit=config["COMMENT_MAX_CHARS"],
+            ),
+            field="body",
+        )
+    if draft.section_id is not None:
+        section = db.session.get(Section, draft.section_id)
+        if section is None or section.consultation_id != consultation.id:
+            raise SubmissionInvalidError(_l("Choose a section of this draft, or none."), field="section_id")
+    if consultation.require_name and not clean_line(draft.name):
+        raise SubmissionInvalidError(_l("This consultation asks for your name."), field="name")
+    if consultation.require_contact and not (clean_line(draft.email) or clean_text(draft.contact).strip()):
+        raise SubmissionInvalidError(
+            _l("This consultation asks for a way to contact you: an e-mail address or a postal address."),
+            field="contact",
+        )
+    if draft.channel == Channel.web and not draft.consented:
+        raise SubmissionInvalidError(
+            _l("Read the notice on the use of personal information and tick the box to agree."), field="consent"
+        )
+    if "\n" in draft.email or "\r" in draft.email:
+        # R34: nothing a person types may reach a mail header with a line break in it.
+        raise SubmissionInvalidError(_l("Enter a valid e-mail address."), field="email")
+    if len(draft.files) > config["ATTACHMENT_MAX_FILES"]:
+        raise SubmissionInvalidError(
+            _l("Attach at most %(count)d files.", count=config["ATTACHMENT_MAX_FILES"]), field="attachments"
+        )
+    if sum(f.size for f in draft.files) > config["ATTACHMENT_MAX_TOTAL_BYTES"]:
+        raise SubmissionInvalidError(
+            _l(
+                "The attachments together exceed %(limit)d MB. Send fewer or smaller files, or send them by post.",
+                limit=config["ATTACHMENT_MAX_TOTAL_BYTES"] // (1024 * 1024),
+            ),
+            field="attachments",
+        )
+
+
+def _insert_with_fresh_receipt(submission: Submission) -> None:
+    for _attempt in range(RECEIPT_ATTEMPTS):
+        submission.receipt_number = new_receipt_number()
+        try:
+            with db.session.begin_nested():
+                db.session.add(submission)
+            return
+        except IntegrityError:
+            continue  # the savepoint rolled back; draw another number
+    raise RuntimeError("could not draw an unused receipt number")
+
+
+def accept_submission(
+    consultation_id: int,
+    draft: SubmissionDraft,
+    *,
+    received_at: datetime,
+    actor: Actor,
+    blob_store: BlobStore,
+) -> AcceptedSubmission:
+    """Store ``draft`` as a submission of the consultation, if ``received_at`` is inside its period.
+
+    The period is judged on ``received_at``, the instant the request reached the server, so a request
+    that arrived before the deadline is kept however late its transaction commits (R52). The row of
+    the consultation is read with a shared lock on PostgreSQL, so that closing it waits for this
+    insert rather than racing it. The personal data, the attachments, the receipt e-mail in the
+    outbox and the audit event are written in the same transaction; the caller commits once.
+    """
+    consultation = db.session.execute(
+        select(Consultation).where(Consultation.id == consultation_id).with_for_update(read=True)
+    ).scalar_one_or_none()
+    if consultation is None:
+        raise DomainError(_l("This consultation does not exist."))
+    if not is_accepting(consultation, received_at):
+        raise PeriodClosedError(_l("The comment period of this consultation has ended."))
+    _check_draft(consultation, draft)
+
+    body, masked = mask_individual_numbers(clean_text(draft.body))
+    name, masked_name = mask_individual_numbers(clean_line(draft.name))
+    contact, masked_contact = mask_individual_numbers(clean_text(draft.contact))
+    files = []
+    for file in draft.files:
+        masked_file, count = _mask_attachment(file)
+        files.append(masked_file)
+        masked += count
+    masked += masked_name + masked_contact
+
+    submission = Submission(
+        consultation_id=consultation.id,
+        section_id=draft.section_id,
+        channel=draft.channel,
+        submitter_kind=draft.submitter_kind,
+        body=body,
+        received_at=received_at,
+        late=False,
+        masked_numbers=masked,
+        fingerprint=compute_fingerprint(body, [FingerprintedFile(f.filename, f.sha256) for f in files]),
+    )
+    _insert_with_fresh_receipt(submission)
+    email = clean_line(draft.email)
+    db.session.add(
+        Submitter(
+            submission=submission,
+            name=name,
+            email=email,
+            contact=contact,
+            consented_at=received_at if draft.consented else None,
+        )
+    )
+    created: list[str] = []
+    try:
+        for position, file in enumerate(files, start=1):
+            sha256, was_created = blob_store.put(file.data)
+            if was_created:
+                created.append(sha256)
+            db.session.add(
+                Attachment(
+                    submission=submission,
+                    position=position,
+                    filename=file.filename,
+                    content_type=file.content_type,
+                    size=file.size,
+                    sha256=sha256,
+                )
+            )
+        if email:
+            queue_receipt_mail(submission, email)
+        db.session.flush()
+        record_event(
+            actor,
+            "submission.accepted",
+            submission,
+            receipt_number=submission.receipt_number,
+            channel=submission.channel.value,
+            attachments=len(files),
+            masked_numbers=masked,
+        )
+        db.session.flush()
+    except BaseException:
+        for sha256 in created:
+            blob_store.discard(sha256)
+        raise
+    return AcceptedSubmission(submission=submission, created_blobs=created)
+
+
+def queue_receipt_mail(submission: Submission, email: str) -> None:
+    """Put the confirmation e-mail in the outbox, in the submitter's language; sent after commit."""
+    locale = str(get_locale() or "ja")
+    with force_locale(locale):
+        subject = str(
+            _l(
+                "[%(org)s] Your comment was received (receipt %(receipt)s)",
+                org=current_app.config["ORGANISATION_NAME"],
+                receipt=submission.receipt_number,
+            )
+        )
+        body = render_template("mail/receipt.txt", submission=submission)
+    enqueue_mail(to=email, subject=subject, body=body, submission=submission)

@@ -1,0 +1,112 @@
+"""A consultation: the draft assessment put out for comment, its sections and its materials."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from comments.extensions import db
+from comments.models.types import UTCDateTime, enum_column, utcnow
+
+
+class ConsultationStatus(enum.StrEnum):
+    """The lifecycle of the design: draft → open → closed → responding → inspected → published → archived."""
+
+    draft = "draft"
+    open = "open"
+    closed = "closed"
+    responding = "responding"
+    inspected = "inspected"
+    published = "published"
+    archived = "archived"
+
+
+class MaterialKind(enum.StrEnum):
+    original = "original"  # the original PDF of the draft assessment
+    reference = "reference"  # any other material (資料)
+
+
+class Consultation(db.Model):
+    __tablename__ = "consultations"
+    __table_args__ = (CheckConstraint("closes_at > opens_at", name="period_order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(80), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    affair: Mapped[str] = mapped_column(String(200))
+    system_name: Mapped[str] = mapped_column(String(200), default="")
+    department: Mapped[str] = mapped_column(String(200))
+    evaluation_group: Mapped[str] = mapped_column(String(100), default="")
+    summary: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[ConsultationStatus] = mapped_column(
+        enum_column(ConsultationStatus, "consultation_status"), default=ConsultationStatus.draft
+    )
+    opens_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # 特段の理由: why the period is shorter than 30 days; shown on the public page (R01).
+    shortening_reason: Mapped[str | None] = mapped_column(Text)
+    # The consultation's policy on the submitter's personal data; both optional by default.
+    require_name: Mapped[bool] = mapped_column(default=False)
+    require_contact: Mapped[bool] = mapped_column(default=False)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    sections: Mapped[list[Section]] = relationship(
+        back_populates="consultation", order_by="Section.position", cascade="all, delete-orphan"
+    )
+    materials: Mapped[list[Material]] = relationship(
+        back_populates="consultation", order_by="Material.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def original_pdf(self) -> Material | None:
+        return next((m for m in self.materials if m.kind == MaterialKind.original and m.public), None)
+
+    @property
+    def public_materials(self) -> list[Material]:
+        return [m for m in self.materials if m.public]
+
+    def is_listed(self) -> bool:
+        """Whether the public may see this consultation at all (drafts stay with the staff)."""
+        return self.status != ConsultationStatus.draft
+
+
+class Section(db.Model):
+    """One section of the draft assessment, as published."""
+
+    __tablename__ = "sections"
+    __table_args__ = (UniqueConstraint("consultation_id", "position", name="uq_sections_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"), index=True)
+    position: Mapped[int]
+    number: Mapped[str] = mapped_column(String(40))
+    heading: Mapped[str] = mapped_column(String(300))
+    page: Mapped[int | None]
+    body: Mapped[str] = mapped_column(Text, default="")
+
+    consultation: Mapped[Consultation] = relationship(back_populates="sections")
+
+    @property
+    def anchor(self) -> str:
+        return f"section-{self.position}"
+
+
+class Material(db.Model):
+    """A document attached to a consultation: the original PDF or another 資料, public or committee-only."""
+
+    __tablename__ = "materials"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[MaterialKind] = mapped_column(enum_column(MaterialKind, "material_kind"))
+    title: Mapped[str] = mapped_column(String(300))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64))
+    public: Mapped[bool] = mapped_column(default=True)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="materials")

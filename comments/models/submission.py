@@ -1,0 +1,103 @@
+"""A submission: one thing that arrived, exactly as it arrived, never edited."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from comments.extensions import db
+from comments.models.types import UTCDateTime, enum_column, utcnow
+
+
+class Channel(enum.StrEnum):
+    web = "web"
+    email = "email"
+    upload = "upload"
+    post = "post"
+    fax = "fax"
+    in_person = "in_person"
+
+
+class SubmitterKind(enum.StrEnum):
+    citizen = "citizen"  # 市民 (lives, works or studies in the city)
+    organisation = "organisation"  # 事業者・団体
+    member = "member"  # 部会委員
+    observer = "observer"  # オブザーバー委員
+    other = "other"
+
+
+class SubmissionImmutableError(RuntimeError):
+    """Raised when code tries to change a stored submission: what arrived is kept exactly."""
+
+
+class Submission(db.Model):
+    __tablename__ = "submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    section_id: Mapped[int | None] = mapped_column(ForeignKey("sections.id"))
+    # 受付番号: digits with a Damm check digit, see domain/receipts.py.
+    receipt_number: Mapped[str] = mapped_column(String(16), unique=True)
+    channel: Mapped[Channel] = mapped_column(enum_column(Channel, "channel"))
+    submitter_kind: Mapped[SubmitterKind] = mapped_column(enum_column(SubmitterKind, "submitter_kind"))
+    # Plain text, individual numbers already masked (R14, R30).
+    body: Mapped[str] = mapped_column(Text)
+    # The instant the request reached the server; the deadline is judged on this (R51, R52).
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    late: Mapped[bool] = mapped_column(default=False)
+    # How many individual numbers were masked before storing; never the numbers themselves.
+    masked_numbers: Mapped[int] = mapped_column(default=0)
+    # SHA-256 over the text and the attachments, shown on the receipt (see domain/receipts.py).
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    consultation = relationship("Consultation")
+    section = relationship("Section")
+    submitter: Mapped[Submitter | None] = relationship(back_populates="submission", uselist=False)
+    attachments: Mapped[list[Attachment]] = relationship(back_populates="submission", order_by="Attachment.position")
+
+
+class Submitter(db.Model):
+    """The submitter's personal data, kept apart from the text so access to it can be controlled and logged."""
+
+    __tablename__ = "submitters"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str] = mapped_column(String(254), default="")
+    contact: Mapped[str] = mapped_column(Text, default="")  # postal address or telephone, as given
+    # When the submitter agreed to the purpose-of-use notice (R47).
+    consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    submission: Mapped[Submission] = relationship(back_populates="submitter")
+
+
+class Attachment(db.Model):
+    """A file that came with a submission; its bytes live in the blob store under their SHA-256."""
+
+    __tablename__ = "attachments"
+    __table_args__ = (UniqueConstraint("submission_id", "position", name="uq_attachments_position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), index=True)
+    position: Mapped[int]
+    filename: Mapped[str] = mapped_column(String(255))  # sanitised original name, metadata only (R39)
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+
+    submission: Mapped[Submission] = relationship(back_populates="attachments")
+
+
+@event.listens_for(Submission, "before_update")
+@event.listens_for(Attachment, "before_update")
+def refuse_changes(mapper, connection, target) -> None:
+    """What arrived is evidence: the ORM refuses to change a stored submission or its attachments."""
+    state = inspect(target)
+    changed = [attr.key for attr in mapper.column_attrs if state.attrs[attr.key].history.has_changes()]
+    if changed:
+        raise SubmissionImmutableError(f"{type(target).__name__} {target.id} is immutable; tried to change {changed}")

@@ -1,0 +1,156 @@
+"""Configuration, read from environment variables only.
+
+Each variable is named as the library that reads it names it (``MAIL_SERVER``, ``SECRET_KEY``, ...),
+so the libraries' own documentation applies. ``env()`` is the one place that reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from datetime import timedelta
+from pathlib import Path
+from typing import ClassVar
+
+BASE_DIR = Path(__file__).resolve().parent
+
+
+class ConfigError(RuntimeError):
+    """A required setting is missing or malformed."""
+
+
+def env(name: str, default=None, *, cast=str):
+    """Read one environment variable with its type; an empty value counts as unset."""
+    raw = os.environ.get(name)
+    if raw is None or raw == "":
+        return default
+    if cast is bool:
+        lowered = raw.strip().lower()
+        if lowered in {"1", "true", "yes", "on"}:
+            return True
+        if lowered in {"0", "false", "no", "off"}:
+            return False
+        raise ConfigError(f"{name} must be true or false, not {raw!r}")
+    try:
+        return cast(raw)
+    except ValueError as error:
+        raise ConfigError(f"{name}: cannot read {raw!r} as {cast.__name__}") from error
+
+
+def sqlite_url(path: Path) -> str:
+    return f"sqlite:///{path}"
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the common ``postgres://`` and ``postgresql://`` forms and use the psycopg 3 driver."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+class Config:
+    """Settings shared by every environment."""
+
+    INSTANCE_PATH = Path(env("INSTANCE_PATH", str(BASE_DIR / "instance")))
+    SECRET_KEY = env("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = normalise_database_url(
+        env("DATABASE_URL", sqlite_url(INSTANCE_PATH / "comments.sqlite3"))
+    )
+    SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True}
+    # Attachments are stored by content hash here, outside any folder the web server serves.
+    ATTACHMENT_STORAGE = Path(env("ATTACHMENT_STORAGE", str(INSTANCE_PATH / "attachments")))
+
+    # Uploads (R38-R40). MAX_CONTENT_LENGTH is Flask's own cap on a whole request body.
+    ATTACHMENT_MAX_FILES = env("ATTACHMENT_MAX_FILES", 5, cast=int)
+    ATTACHMENT_MAX_BYTES = env("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, cast=int)
+    ATTACHMENT_MAX_TOTAL_BYTES = env("ATTACHMENT_MAX_TOTAL_BYTES", 20 * 1024 * 1024, cast=int)
+    MAX_CONTENT_LENGTH = env("MAX_CONTENT_LENGTH", 21 * 1024 * 1024, cast=int)
+    # The longest comment text, in characters (R32). Longer opinions come as attachments.
+    COMMENT_MAX_CHARS = env("COMMENT_MAX_CHARS", 10000, cast=int)
+
+    # Flask-WTF: a citizen may take an evening to write; the public form overrides this per form.
+    WTF_CSRF_TIME_LIMIT = env("WTF_CSRF_TIME_LIMIT", 3600, cast=int)
+    PUBLIC_FORM_CSRF_HOURS = env("PUBLIC_FORM_CSRF_HOURS", 24, cast=int)
+
+    # Flask-Babel: Japanese first, dates in Japan time.
+    BABEL_DEFAULT_LOCALE = "ja"
+    BABEL_DEFAULT_TIMEZONE = "Asia/Tokyo"
+    LANGUAGES = ("ja", "en")
+
+    # Flask-Mail
+    MAIL_SERVER = env("MAIL_SERVER", "localhost")
+    MAIL_PORT = env("MAIL_PORT", 25, cast=int)
+    MAIL_USE_TLS = env("MAIL_USE_TLS", False, cast=bool)
+    MAIL_USE_SSL = env("MAIL_USE_SSL", False, cast=bool)
+    MAIL_USERNAME = env("MAIL_USERNAME")
+    MAIL_PASSWORD = env("MAIL_PASSWORD")
+    MAIL_DEFAULT_SENDER = env("MAIL_DEFAULT_SENDER", "comments@localhost")
+    MAIL_SUPPRESS_SEND = env("MAIL_SUPPRESS_SEND", False, cast=bool)
+    # The right-hand side of every Message-ID we mint.
+    MAIL_MESSAGE_ID_DOMAIN = env("MAIL_MESSAGE_ID_DOMAIN", "comments.localhost")
+    OUTBOX_MAX_ATTEMPTS = env("OUTBOX_MAX_ATTEMPTS", 8, cast=int)
+    OUTBOX_LEASE_SECONDS = env("OUTBOX_LEASE_SECONDS", 300, cast=int)
+
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = env("SESSION_COOKIE_SECURE", True, cast=bool)
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=24)
+    # Talisman redirects to HTTPS and sends HSTS; a local demo on 127.0.0.1 has no TLS.
+    FORCE_HTTPS = env("FORCE_HTTPS", True, cast=bool)
+
+    # The city running the service, shown in the header and on the receipt.
+    ORGANISATION_NAME = env("ORGANISATION_NAME", "千葉市")
+
+    # Alternative channels for the public notice (R55), overridable per deployment.
+    SECRETARIAT_POSTAL_ADDRESS = env(
+        "SECRETARIAT_POSTAL_ADDRESS", "〒260-8722 千葉市中央区千葉港1番1号 総務局市長公室政策法務課市政情報室"
+    )
+    SECRETARIAT_EMAIL = env("SECRETARIAT_EMAIL", "shiseijoho@example.jp")
+    SECRETARIAT_FAX = env("SECRETARIAT_FAX", "043-245-5555")
+
+    @classmethod
+    def check(cls, settings) -> None:
+        """Refuse to start without what this environment must have."""
+        if not settings.get("SECRET_KEY"):
+            raise ConfigError("SECRET_KEY is not set: set it to a long random value (no fallback exists)")
+
+
+class DevelopmentConfig(Config):
+    """``make run``: a local demo on 127.0.0.1 over plain HTTP."""
+
+    SESSION_COOKIE_SECURE = env("SESSION_COOKIE_SECURE", False, cast=bool)
+    FORCE_HTTPS = env("FORCE_HTTPS", False, cast=bool)
+
+
+class TestingConfig(DevelopmentConfig):
+    """pytest: a database URL comes from the test fixtures."""
+
+    TESTING = True
+    SECRET_KEY = "testing-only-secret-key-not-for-production"  # noqa: S105 - never used outside tests
+    MAIL_SUPPRESS_SEND = False
+    MAIL_SERVER = "127.0.0.1"
+
+
+class ProductionConfig(Config):
+    """gunicorn behind TLS; PostgreSQL; SECRET_KEY and DATABASE_URL required."""
+
+    @classmethod
+    def check(cls, settings) -> None:
+        super().check(settings)
+        if not env("DATABASE_URL") and "SQLALCHEMY_DATABASE_URI" not in settings.get("OVERRIDDEN", ()):
+            raise ConfigError("DATABASE_URL is not set: production needs PostgreSQL, e.g. postgresql://user@host/db")
+
+
+CONFIGS = {
+    "development": DevelopmentConfig,
+    "testing": TestingConfig,
+    "production": ProductionConfig,
+}
+
+
+def config_from_environment() -> type[Config]:
+    name = env("COMMENTS_ENV", "production")
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise ConfigError(f"COMMENTS_ENV must be one of {', '.join(CONFIGS)}, not {name!r}") from None

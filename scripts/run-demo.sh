@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# The demo of `make run`: migrate, seed, then the web server, the outbox worker and a local SMTP sink
+# that prints every message the worker sends, all on 127.0.0.1. Ctrl+C stops all three.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.venv/bin}
+HOST=${HOST:-127.0.0.1}
+PORT=${PORT:-5000}
+SMTP_PORT=${SMTP_PORT:-8025}
+mkdir -p instance
+# A secret key made once for this checkout and kept in instance/ (never committed): no fallback secret.
+if [ ! -s instance/secret_key ]; then
+  "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(48))' > instance/secret_key
+  chmod 600 instance/secret_key
+fi
+export SECRET_KEY="$(cat instance/secret_key)"
+export COMMENTS_ENV=development FLASK_APP=wsgi
+export MAIL_SERVER=127.0.0.1 MAIL_PORT="$SMTP_PORT"
+"$BIN/flask" db upgrade
+"$BIN/flask" seed-demo
+pids=()
+cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
+trap cleanup EXIT INT TERM
+"$BIN/python" -m aiosmtpd -n -c aiosmtpd.handlers.Debugging stdout -l "127.0.0.1:$SMTP_PORT" &
+pids+=($!)
+"$BIN/flask" outbox send --interval 2 &
+pids+=($!)
+echo
+echo "  Open http://$HOST:$PORT/ : the demo consultation is open for comments."
+echo "  Mail the outbox worker sends is printed here by a local SMTP server on 127.0.0.1:$SMTP_PORT."
+echo "  Ctrl+C stops everything."
+echo
+"$BIN/gunicorn" --bind "$HOST:$PORT" --workers 2 --access-logfile - wsgi:app &
+pids+=($!)
+wait -n "${pids[@]}"

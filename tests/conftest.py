@@ -1,0 +1,142 @@
+"""Fixtures: migrations to head once per session, one rolled-back transaction per test.
+
+Factories flush and never commit; a commit inside a test releases a savepoint of the outer
+transaction, which is rolled back when the test ends (SQLAlchemy's "join_transaction_mode").
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from flask.globals import _cv_app
+from flask_migrate import upgrade
+from sqlalchemy.orm import scoped_session, sessionmaker
+
+from comments import create_app
+from comments.domain import clock
+from comments.extensions import db
+from config import TestingConfig
+from tests import dbutil
+
+CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+
+def pytest_report_header(config):
+    return f"database backend: {dbutil.backend()}"
+
+
+def pytest_collection_modifyitems(config, items):
+    """On the PostgreSQL pass, skip visibly when there is no server, or stop when one is required."""
+    if dbutil.backend() != "postgresql":
+        return
+    reason = dbutil.postgres_unreachable_reason()
+    if reason is None:
+        return
+    if os.environ.get("REQUIRE_POSTGRES") == "1":
+        pytest.exit(f"REQUIRE_POSTGRES=1 but {reason}", returncode=1)
+    marker = pytest.mark.skip(reason=f"{reason} Start PostgreSQL or set TEST_DATABASE_URL to run these.")
+    for item in items:
+        item.add_marker(marker)
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory):
+    url = dbutil.create_database(tmp_path_factory.mktemp("db"), "test")
+    yield url
+    dbutil.drop_database(url)
+
+
+@pytest.fixture(scope="session")
+def app(database_url, tmp_path_factory):
+    instance = tmp_path_factory.mktemp("instance")
+    application = create_app(
+        TestingConfig,
+        SQLALCHEMY_DATABASE_URI=database_url,
+        INSTANCE_PATH=Path(instance),
+        ATTACHMENT_STORAGE=Path(instance) / "attachments",
+        MAIL_PORT=1,  # nothing listens there; the SMTP tests set their own server's port
+    )
+    with application.app_context():
+        upgrade()
+        db.engine.dispose()
+    return application
+
+
+@pytest.fixture
+def app_context(app):
+    with app.app_context():
+        yield
+
+
+def _session_scope():
+    """The test body has one session; each request (its own app context) gets its own, as in production."""
+    context = _cv_app.get(None)
+    return "test" if context is None else id(context)
+
+
+@pytest.fixture(autouse=True)
+def db_session(request, app):
+    """Every test runs inside one transaction that is rolled back at the end.
+
+    Sessions join that transaction through savepoints, so a view that commits releases a savepoint and
+    a view that rolls back loses only its own work, never the data the test set up. No app context is
+    held during the test, so ``g`` and the locale start fresh per request as they do in production.
+    """
+    if "no_db_session" in request.keywords:
+        yield None
+        return
+    with app.app_context():
+        connection = db.engine.connect()
+    transaction = connection.begin()
+    original = db.session
+    # Plain SQLAlchemy sessions: Flask-SQLAlchemy's own Session.get_bind picks the engine and would
+    # ignore the connection.
+    session = scoped_session(
+        sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False),
+        scopefunc=_session_scope,
+    )
+    db.session = session
+    try:
+        yield session
+    finally:
+        session.remove()
+        db.session = original
+        transaction.rollback()
+        connection.close()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def blob_root(app):
+    return Path(app.config["ATTACHMENT_STORAGE"])
+
+
+class FrozenClock:
+    """Moves the server's clock for a test; the client's clock never matters (R51)."""
+
+    def __init__(self, monkeypatch, start: datetime):
+        self.current = start
+        monkeypatch.setattr(clock, "now", lambda: self.current)
+
+    def set(self, instant: datetime) -> None:
+        assert instant.tzinfo is not None
+        self.current = instant.astimezone(UTC)
+
+
+@pytest.fixture
+def frozen_clock(monkeypatch):
+    return FrozenClock(monkeypatch, datetime.now(UTC))
+
+
+def csrf_token_from(html: str) -> str:
+    match = CSRF_PATTERN.search(html)
+    assert match, "the page has no CSRF token"
+    return match.group(1)

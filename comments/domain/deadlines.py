@@ -50,7 +50,7 @@ def check_comment_period(opens_at: datetime, closes_at: datetime, shortening_rea
     if days < MINIMUM_PERIOD_DAYS and not (shortening_reason or "").strip():
         raise DomainError(
             _l(
-                "The comment period is %(days)d days; the law asks for at least %(minimum)d days "
+                "The comment period is %(days)d days; the rules require at least %(minimum)d days "
                 "(the publication day is day 1). Lengthen the period or record the special reason for shortening it.",
                 days=days,
                 minimum=MINIMUM_PERIOD_DAYS,

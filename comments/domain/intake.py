@@ -82,12 +82,16 @@ def _check_draft(consultation: Consultation, draft: SubmissionDraft) -> None:
     if draft.section_id is not None:
         section = db.session.get(Section, draft.section_id)
         if section is None or section.consultation_id != consultation.id:
-            raise SubmissionInvalidError(_l("Choose a section of this draft, or none."), field="section_id")
+            raise SubmissionInvalidError(
+                _l("Choose a section of this draft, or “The whole draft / not specific”."), field="section_id"
+            )
     if consultation.require_name and not clean_line(draft.name):
         raise SubmissionInvalidError(_l("This consultation asks for your name."), field="name")
     if consultation.require_contact and not (clean_line(draft.email) or clean_text(draft.contact).strip()):
         raise SubmissionInvalidError(
-            _l("This consultation asks for a way to contact you: an e-mail address or a postal address."),
+            _l(
+                "This consultation asks for a way to contact you: an e-mail address, a postal address or a telephone number."
+            ),
             field="contact",
         )
     if draft.channel == Channel.web and not draft.consented:
@@ -222,7 +226,7 @@ def queue_receipt_mail(submission: Submission, email: str) -> None:
     with force_locale(locale):
         subject = str(
             _l(
-                "[%(org)s] Your comment was received (receipt %(receipt)s)",
+                "[%(org)s] Your opinion was received (receipt number %(receipt)s)",
                 org=current_app.config["ORGANISATION_NAME"],
                 receipt=submission.receipt_number,
             )

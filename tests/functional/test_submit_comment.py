@@ -345,3 +345,18 @@ def test_escaped_on_the_receipt(client):
     assert payload not in html
     assert str(escape(payload)) in html
     assert db.session.execute(select(Submitter).order_by(Submitter.id.desc())).scalars().first().name == payload
+
+
+def test_a_file_without_a_name_is_refused_not_dropped(client):
+    consultation = make_consultation()
+    before = count_rows()
+    response = post_comment(client, consultation, files=[("", PDF)])
+    assert response.status_code == 422
+    assert count_rows() == before
+
+
+def test_deadline_at_midnight_reads_as_24_00_of_the_last_day(client):
+    closes = datetime(2099, 7, 22, 0, 0, tzinfo=JAPAN)
+    consultation = make_consultation(opens_at=datetime(2015, 6, 22, tzinfo=JAPAN), closes_at=closes)
+    html = client.get(f"/consultations/{consultation.slug}").get_data(as_text=True)
+    assert "2099年7月21日(火) 24時00分（日本時間）" in html

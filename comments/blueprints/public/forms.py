@@ -53,7 +53,7 @@ class CommentForm(FlaskForm):
         validators=[DataRequired(message=_l("Write your opinion in the text box."))],
     )
     submitter_kind = RadioField(
-        _l("You are"),
+        _l("You are sending as"),
         choices=PUBLIC_SUBMITTER_KINDS,
         default=SubmitterKind.citizen.value,
         validators=[InputRequired(message=_l("Choose who you are."))],

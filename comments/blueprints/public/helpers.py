@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import current_app, request
-from flask_babel import format_datetime, get_locale, gettext, ngettext
+from flask_babel import format_datetime, get_locale, gettext
 
 from comments.domain.clock import JAPAN
 
@@ -19,6 +19,21 @@ def japan_time(value: datetime | None) -> str:
         text = format_datetime(local, "y年M月d日(EEE) H時mm分")
     else:
         text = format_datetime(local, "EEE d MMMM y, HH:mm")
+    return gettext("%(time)s (Japan time)", time=text)
+
+
+def japan_deadline(value: datetime | None) -> str:
+    """A closing instant; one at midnight is the end of the previous day, shown as 24:00 of that day."""
+    if value is None:
+        return ""
+    local = value.astimezone(JAPAN)
+    if (local.hour, local.minute, local.second, local.microsecond) != (0, 0, 0, 0):
+        return japan_time(value)
+    day = local - timedelta(days=1)
+    if str(get_locale()) == "ja":
+        text = format_datetime(day, "y年M月d日(EEE)") + " 24時00分"
+    else:
+        text = format_datetime(day, "EEE d MMMM y") + ", 24:00"
     return gettext("%(time)s (Japan time)", time=text)
 
 
@@ -37,10 +52,8 @@ def remaining(delta: timedelta | None) -> str:
     days, minutes = divmod(minutes, 24 * 60)
     hours, minutes = divmod(minutes, 60)
     if days:
-        return ngettext("%(num)d day", "%(num)d days", days) + " " + ngettext("%(num)d hour", "%(num)d hours", hours)
-    return (
-        ngettext("%(num)d hour", "%(num)d hours", hours) + " " + ngettext("%(num)d minute", "%(num)d minutes", minutes)
-    )
+        return gettext("%(days)d days %(hours)d hours", days=days, hours=hours)
+    return gettext("%(hours)d hours %(minutes)d minutes", hours=hours, minutes=minutes)
 
 
 def human_size(size: int) -> str:
@@ -55,6 +68,7 @@ def template_helpers() -> dict:
     return {
         "japan_time": japan_time,
         "japan_date": japan_date,
+        "japan_deadline": japan_deadline,
         "remaining": remaining,
         "human_size": human_size,
         "current_locale": str(get_locale()),

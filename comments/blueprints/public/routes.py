@@ -98,11 +98,11 @@ def _read_uploads(form: CommentForm):
     files, errors = [], []
     max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
     for storage in request.files.getlist(form.attachments.name):
-        if not storage or not storage.filename:
-            continue  # the browser sends an empty part when no file was chosen
         data = storage.stream.read(max_bytes + 1)
+        if not storage.filename and not data:
+            continue  # the browser sends an empty part when no file was chosen
         try:
-            files.append(check_upload(storage.filename, data, max_bytes=max_bytes))
+            files.append(check_upload(storage.filename or "", data, max_bytes=max_bytes))
         except DomainError as error:
             errors.append(error.message)
     return files, errors

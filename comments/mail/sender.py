@@ -47,11 +47,9 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(BACKOFF_FIRST_SECONDS * 2 ** max(attempts - 1, 0), BACKOFF_MAX_SECONDS))
 
 
-def claim_due_messages(limit: int) -> list[int]:
-    """Lease up to ``limit`` due messages to this worker and commit the lease; return their ids."""
-    now = clock.now()
-    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
-    query = (
+def due_messages_query(now, limit: int):
+    """Due, unclaimed messages, locked for this transaction; rows another worker holds are skipped."""
+    return (
         select(OutboxMessage)
         .where(
             OutboxMessage.status == OutboxStatus.pending,
@@ -62,7 +60,13 @@ def claim_due_messages(limit: int) -> list[int]:
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    rows = db.session.execute(query).scalars().all()
+
+
+def claim_due_messages(limit: int) -> list[int]:
+    """Lease up to ``limit`` due messages to this worker and commit the lease; return their ids."""
+    now = clock.now()
+    lease = timedelta(seconds=current_app.config["OUTBOX_LEASE_SECONDS"])
+    rows = db.session.execute(due_messages_query(now, limit)).scalars().all()
     for row in rows:
         row.leased_until = now + lease
     ids = [row.id for row in rows]

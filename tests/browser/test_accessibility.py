@@ -1,0 +1,96 @@
+"""axe-core on every public page in Japanese and English, and the skip link for keyboard users.
+
+No violation of impact "serious" or "critical" is allowed (JIS X 8341-3:2016 AA as the policy page
+promises); a failure lists each violation with the selectors of the elements to fix.
+"""
+
+from __future__ import annotations
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
+from tests.browser.conftest import BROWSER_MARKS
+from tests.browser.support import RECEIPT_NUMBER, fill_and_send, submit_with_keyboard, write_pdf
+
+pytestmark = BROWSER_MARKS
+
+LANGUAGES = ["ja", "en"]
+BLOCKING_IMPACTS = {"serious", "critical"}
+STATIC_PAGES = {
+    "list": "/",
+    "consultation": "/consultations/{slug}",
+    "comment-form": "/consultations/{slug}/comment",
+    "accessibility": "/accessibility",
+    "not-found": "/consultations/no-such-consultation",
+}
+OPINION = "評価書（案）の第III-3項について、アクセスログの確認頻度を具体的に記載してください。"
+
+_axe = Axe()
+
+
+def describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}>")
+        for node in violation["nodes"]:
+            lines.append(f"    at {' '.join(map(str, node['target']))}: {node.get('failureSummary', '').strip()}")
+    return "\n".join(lines)
+
+
+def assert_accessible(page, language: str) -> None:
+    """No serious or critical axe violation, the page in the expected language, nothing refused by the CSP."""
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    violations = _axe.run(page).response["violations"]
+    blocking = [violation for violation in violations if violation["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, f"axe found on {page.url} ({language}):\n{describe(blocking)}"
+    assert page.csp_violations == [], page.csp_violations
+
+
+def open_form(new_page, language: str, slug: str):
+    page = new_page(language)
+    response = page.goto(f"/consultations/{slug}/comment")
+    assert response.status == 200
+    return page
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", list(STATIC_PAGES))
+def test_page_has_no_serious_violations(new_page, demo_slug, name, language):
+    page = new_page(language)
+    response = page.goto(STATIC_PAGES[name].format(slug=demo_slug))
+    assert response.status == (404 if name == "not-found" else 200)
+    assert_accessible(page, language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_form_with_errors_has_no_serious_violations(new_page, demo_slug, language):
+    page = open_form(new_page, language, demo_slug)
+    submit_with_keyboard(page)  # empty: no opinion, no consent
+    expect(page.locator("#error-summary")).to_be_visible()
+    expect(page.locator("#body")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#consent")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page, language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_receipt_has_no_serious_violations(new_page, demo_slug, language, tmp_path):
+    page = open_form(new_page, language, demo_slug)
+    fill_and_send(page, OPINION, write_pdf(tmp_path))
+    assert RECEIPT_NUMBER.match(page.locator("#receipt-number").inner_text().strip())
+    assert_accessible(page, language)
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("name", list(STATIC_PAGES))
+def test_first_tab_reaches_the_skip_link(new_page, demo_slug, name, language):
+    page = new_page(language)
+    page.goto(STATIC_PAGES[name].format(slug=demo_slug))
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "({cls: document.activeElement.className, href: document.activeElement.getAttribute('href')})"
+    )
+    assert focused == {"cls": "skip-link", "href": "#main"}
+    expect(page.locator("a.skip-link")).to_be_in_viewport()  # visible once focused
+    page.keyboard.press("Enter")
+    assert page.evaluate("document.activeElement.id") == "main"

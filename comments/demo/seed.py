@@ -14,7 +14,8 @@ from sqlalchemy import select
 from comments.domain import clock
 from comments.domain.audit import Actor, record_event
 from comments.domain.clock import JAPAN
-from comments.domain.deadlines import check_comment_period, end_of_day, start_of_day
+from comments.domain.consultations import open_consultation
+from comments.domain.deadlines import end_of_day, start_of_day
 from comments.domain.uploads import BlobStore
 from comments.extensions import db
 from comments.models import Consultation, ConsultationStatus, Material, MaterialKind, Section
@@ -120,7 +121,6 @@ def seed_demo(blob_store: BlobStore, actor: Actor) -> tuple[Consultation, bool]:
     today = clock.now().astimezone(JAPAN).date()
     opens_at = start_of_day(today)
     closes_at = end_of_day(today + timedelta(days=30))
-    check_comment_period(opens_at, closes_at, None)
     consultation = Consultation(
         slug=DEMO_SLUG,
         title=DEMO_TITLE,
@@ -133,7 +133,7 @@ def seed_demo(blob_store: BlobStore, actor: Actor) -> tuple[Consultation, bool]:
             "市民の皆さまのご意見を募集します。いただいたご意見は、情報公開・個人情報保護審議会特定個人情報保護評価部会"
             "による第三者点検に付したうえで、市の考え方とともに公表します。個人の氏名や連絡先は公表しません。"
         ),
-        status=ConsultationStatus.open,
+        status=ConsultationStatus.draft,
         opens_at=opens_at,
         closes_at=closes_at,
     )
@@ -155,6 +155,8 @@ def seed_demo(blob_store: BlobStore, actor: Actor) -> tuple[Consultation, bool]:
     db.session.add(consultation)
     db.session.flush()
     record_event(actor, "consultation.seeded", consultation, sections=len(SECTIONS))
+    open_consultation(consultation, actor)
+    db.session.flush()
     return consultation, True
 
 

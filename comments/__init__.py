@@ -9,13 +9,12 @@ from pathlib import Path
 from flask import Flask, g, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import event
-from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from comments import extensions
 from comments.domain import clock
 from comments.extensions import babel, csrf, db, migrate, talisman
+from comments.transactions import install_sqlite_hooks
 from config import BASE_DIR, Config, config_from_environment
 
 # No inline script or style anywhere (R35); pages load their own files from 'self' only.
@@ -84,45 +83,6 @@ def _init_extensions(app: Flask) -> None:
         referrer_policy="same-origin",
         frame_options="DENY",
     )
-
-
-_sqlite_hooks_installed = False
-
-
-def install_sqlite_hooks() -> None:
-    """Make SQLite behave as the design needs, on every connection of every engine.
-
-    WAL lets readers go on while one writer writes; foreign keys are off in SQLite unless asked for;
-    busy_timeout makes a second writer wait instead of failing. pysqlite's own transaction handling
-    is switched off so that SQLAlchemy's savepoints work, and a transaction that may write (anything
-    but a GET or HEAD request) starts with BEGIN IMMEDIATE: a deferred transaction that read first
-    and then tries to write fails at once with "database is locked" if another writer got in between,
-    which under load would turn submissions into errors.
-    """
-    global _sqlite_hooks_installed
-    if _sqlite_hooks_installed:
-        return
-    _sqlite_hooks_installed = True
-
-    @event.listens_for(Engine, "connect")
-    def _on_connect(dbapi_connection, _record):
-        if type(dbapi_connection).__module__.startswith("sqlite3"):
-            dbapi_connection.isolation_level = None
-            cursor = dbapi_connection.cursor()
-            cursor.execute("PRAGMA journal_mode=WAL")
-            cursor.execute("PRAGMA foreign_keys=ON")
-            cursor.execute("PRAGMA busy_timeout=30000")
-            cursor.execute("PRAGMA synchronous=NORMAL")
-            cursor.close()
-
-    @event.listens_for(Engine, "begin")
-    def _on_begin(connection):
-        if connection.dialect.name != "sqlite":
-            return
-        from flask import has_request_context
-
-        read_only = has_request_context() and request.method in ("GET", "HEAD")
-        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 install_sqlite_hooks()

@@ -9,7 +9,6 @@ from flask import current_app, render_template
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
@@ -115,20 +114,28 @@ def _check_draft(consultation: Consultation, draft: SubmissionDraft) -> None:
         )
 
 
-def _insert_with_fresh_receipt(submission: Submission) -> None:
+def _unused_receipt_number() -> str:
+    """Draw receipt numbers until one is unused. With ten random digits a second draw is rare; the unique
+    constraint still guards the tiny window in which two concurrent requests could draw the same one
+    (that request then fails whole, before any receipt was shown)."""
     for _attempt in range(RECEIPT_ATTEMPTS):
-        submission.receipt_number = new_receipt_number()
-        try:
-            with db.session.begin_nested():
-                db.session.add(submission)
-            return
-        except IntegrityError:
-            continue  # the savepoint rolled back; draw another number
+        number = new_receipt_number()
+        taken = db.session.execute(select(Submission.id).where(Submission.receipt_number == number)).first()
+        if taken is None:
+            return number
     raise RuntimeError("could not draw an unused receipt number")
 
 
+def _lock_period(consultation: Consultation) -> None:
+    """Re-read the period under a shared row lock on PostgreSQL, so a concurrent close or extension waits
+    for this insert instead of racing it. On SQLite the write transaction already began with BEGIN
+    IMMEDIATE, so what the caller read is current and nobody else can write until we commit."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.refresh(consultation, ["status", "opens_at", "closes_at"], with_for_update={"read": True})
+
+
 def accept_submission(
-    consultation_id: int,
+    consultation: Consultation,
     draft: SubmissionDraft,
     *,
     received_at: datetime,
@@ -138,16 +145,11 @@ def accept_submission(
     """Store ``draft`` as a submission of the consultation, if ``received_at`` is inside its period.
 
     The period is judged on ``received_at``, the instant the request reached the server, so a request
-    that arrived before the deadline is kept however late its transaction commits (R52). The row of
-    the consultation is read with a shared lock on PostgreSQL, so that closing it waits for this
-    insert rather than racing it. The personal data, the attachments, the receipt e-mail in the
-    outbox and the audit event are written in the same transaction; the caller commits once.
+    that arrived before the deadline is kept however late its transaction commits (R52). The personal
+    data, the attachments, the receipt e-mail in the outbox and the audit event are written in the same
+    transaction; the caller commits once.
     """
-    consultation = db.session.execute(
-        select(Consultation).where(Consultation.id == consultation_id).with_for_update(read=True)
-    ).scalar_one_or_none()
-    if consultation is None:
-        raise DomainError(_l("This consultation does not exist."))
+    _lock_period(consultation)
     if not is_accepting(consultation, received_at):
         raise PeriodClosedError(_l("The comment period of this consultation has ended."))
     _check_draft(consultation, draft)
@@ -161,10 +163,12 @@ def accept_submission(
         files.append(masked_file)
         masked += count
     masked += masked_name + masked_contact
+    email = clean_line(draft.email)
 
     submission = Submission(
-        consultation_id=consultation.id,
+        consultation=consultation,
         section_id=draft.section_id,
+        receipt_number=_unused_receipt_number(),
         channel=draft.channel,
         submitter_kind=draft.submitter_kind,
         body=body,
@@ -172,17 +176,12 @@ def accept_submission(
         late=False,
         masked_numbers=masked,
         fingerprint=compute_fingerprint(body, [FingerprintedFile(f.filename, f.sha256) for f in files]),
-    )
-    _insert_with_fresh_receipt(submission)
-    email = clean_line(draft.email)
-    db.session.add(
-        Submitter(
-            submission=submission,
+        submitter=Submitter(
             name=name,
             email=email,
             contact=contact,
             consented_at=received_at if draft.consented else None,
-        )
+        ),
     )
     created: list[str] = []
     try:
@@ -190,9 +189,8 @@ def accept_submission(
             sha256, was_created = blob_store.put(file.data)
             if was_created:
                 created.append(sha256)
-            db.session.add(
+            submission.attachments.append(
                 Attachment(
-                    submission=submission,
                     position=position,
                     filename=file.filename,
                     content_type=file.content_type,
@@ -200,6 +198,7 @@ def accept_submission(
                     sha256=sha256,
                 )
             )
+        db.session.add(submission)
         if email:
             queue_receipt_mail(submission, email)
         db.session.flush()
@@ -212,7 +211,6 @@ def accept_submission(
             attachments=len(files),
             masked_numbers=masked,
         )
-        db.session.flush()
     except BaseException:
         for sha256 in created:
             blob_store.discard(sha256)

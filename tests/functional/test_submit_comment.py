@@ -20,6 +20,7 @@ from comments.domain.uploads import BlobStore
 from comments.extensions import db
 from comments.models import (
     AuditEvent,
+    Consultation,
     ConsultationStatus,
     OutboxMessage,
     Submission,
@@ -213,7 +214,7 @@ def test_csrf_token_outlives_a_slow_writer(app):
     from comments.blueprints.public.forms import CommentForm
 
     with app.test_request_context():
-        form = CommentForm(consultation=make_consultation())
+        form = CommentForm(consultation=make_consultation(), sections=[])
         assert form.meta.csrf_time_limit >= timedelta(hours=app.config["PUBLIC_FORM_CSRF_HOURS"]) >= timedelta(hours=8)
 
 
@@ -283,20 +284,24 @@ def test_domain_refuses_after_the_instant_and_for_closed_status(app):
     consultation = make_consultation()
     draft = SubmissionDraft(body="x", submitter_kind=SubmitterKind.citizen, consented=True)
     store = BlobStore(app.config["ATTACHMENT_STORAGE"])
-    with app.test_request_context(), pytest.raises(PeriodClosedError):
-        accept_submission(
-            consultation.id, draft, received_at=consultation.closes_at, actor=Actor("t"), blob_store=store
-        )
+    closes_at = consultation.closes_at
+
+    def accept_at(instant):
+        with app.test_request_context():
+            accept_submission(
+                db.session.get(Consultation, consultation.id),
+                draft,
+                received_at=instant,
+                actor=Actor("t"),
+                blob_store=store,
+            )
+
+    with pytest.raises(PeriodClosedError):
+        accept_at(closes_at)
     consultation.status = ConsultationStatus.closed
     db.session.flush()
-    with app.test_request_context(), pytest.raises(PeriodClosedError):
-        accept_submission(
-            consultation.id,
-            draft,
-            received_at=consultation.closes_at - timedelta(hours=1),
-            actor=Actor("t"),
-            blob_store=store,
-        )
+    with pytest.raises(PeriodClosedError):
+        accept_at(closes_at - timedelta(hours=1))
 
 
 def test_stored_submission_cannot_be_changed(client):

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from functools import lru_cache
 
+from babel import support
 from flask import current_app
+from flask_babel import get_locale
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -17,6 +20,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
 
 from comments.domain.intake import SubmissionDraft
@@ -38,10 +42,20 @@ def _optional_int(value):
         return -1  # not a choice; the choices check reports it
 
 
+@lru_cache(maxsize=8)
+def _wtforms_translations(locale: str):
+    return support.Translations.load(messages_path(), [locale], domain="wtforms")
+
+
 class CommentForm(FlaskForm):
     """One citizen's opinion on one consultation."""
 
     class Meta:
+        def get_translations(self, form):
+            # WTForms' own messages in the page's language. Flask-WTF would read the catalog from disk on
+            # every request; it never changes while the process runs, so it is read once per locale.
+            return _wtforms_translations(str(get_locale()))
+
         # A citizen may write for hours; the token must outlive the writing (R29).
         @property
         def csrf_time_limit(self):
@@ -85,11 +99,11 @@ class CommentForm(FlaskForm):
     # A field people never see or fill; a bot that fills every field gives itself away.
     website = StringField(_l("Leave this field empty"))
 
-    def __init__(self, *args, consultation: Consultation, **kwargs):
+    def __init__(self, *args, consultation: Consultation, sections: list[tuple[int, str]], **kwargs):
         super().__init__(*args, **kwargs)
         self.consultation = consultation
         self.section_id.choices = [SelectChoice("", _l("The whole draft / not specific"))] + [
-            SelectChoice(str(section.id), f"{section.number} {section.heading}") for section in consultation.sections
+            SelectChoice(str(section_id), label) for section_id, label in sections
         ]
         max_chars = current_app.config["COMMENT_MAX_CHARS"]
         self.body.validators = [

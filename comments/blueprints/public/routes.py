@@ -17,6 +17,7 @@ from flask import (
 )
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from werkzeug.exceptions import NotFound
 
 from comments.blueprints.public import bp
 from comments.blueprints.public.forms import CommentForm
@@ -26,9 +27,11 @@ from comments.domain.deadlines import phase, time_remaining
 from comments.domain.intake import PeriodClosedError, SubmissionInvalidError, accept_submission
 from comments.domain.masking import MASK, contains_individual_number
 from comments.domain.receipts import FingerprintedFile, fingerprint_manifest, normalise_receipt_number
+from comments.domain.sections import section_choices
 from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT, BlobStore, check_upload
 from comments.extensions import db
 from comments.models import Consultation, ConsultationStatus, Material, Submission
+from comments.transactions import begin_write, read_before_write
 
 # How many receipts one browser session can reopen (its own submissions only).
 SESSION_RECEIPTS = 20
@@ -43,6 +46,7 @@ def web_actor() -> Actor:
 
 
 def load_listed_consultation(slug: str) -> Consultation:
+    """The consultation, or 404 while it is a draft or does not exist."""
     consultation = db.session.execute(select(Consultation).where(Consultation.slug == slug)).scalar_one_or_none()
     if consultation is None or not consultation.is_listed():
         abort(404)
@@ -129,10 +133,11 @@ def _render_closed(consultation: Consultation, status: int):
 
 @bp.route("/consultations/<slug>/comment", methods=["GET", "POST"])
 def submit_comment(slug: str):
+    read_before_write()
     consultation = load_listed_consultation(slug)
     if phase(consultation, g.received_at) != "open":
         return _render_closed(consultation, 200 if request.method == "GET" else 403)
-    form = CommentForm(consultation=consultation)
+    form = CommentForm(consultation=consultation, sections=section_choices(consultation))
     if request.method == "GET":
         return _render_form(consultation, form)
 
@@ -150,9 +155,10 @@ def submit_comment(slug: str):
         form.number_acknowledged.data = "1"
         return _render_form(consultation, form, 200, number_warning=True, reattach=bool(files))
 
+    begin_write()
     try:
         accepted = accept_submission(
-            consultation.id,
+            consultation,
             form.to_draft(files),
             received_at=g.received_at,
             actor=web_actor(),
@@ -166,6 +172,7 @@ def submit_comment(slug: str):
         field = form._fields.get(error.field or "", form.body)
         field.errors = [*list(field.errors or []), error.message]
         return _render_form(consultation, form, 422, reattach=bool(files))
+    receipt = accepted.submission.receipt_number  # read before the commit expires the object
     try:
         db.session.commit()
     except BaseException:
@@ -173,22 +180,21 @@ def submit_comment(slug: str):
         for sha256 in accepted.created_blobs:
             blob_store().discard(sha256)
         raise
-    receipts = [accepted.submission.receipt_number, *session.get("receipts", [])]
-    session["receipts"] = receipts[:SESSION_RECEIPTS]
-    return redirect(url_for("public.show_receipt", receipt=accepted.submission.receipt_number), code=303)
+    session["receipts"] = [receipt, *session.get("receipts", [])][:SESSION_RECEIPTS]
+    return redirect(url_for("public.show_receipt", receipt=receipt), code=303)
 
 
 def rerender_after_csrf_failure():
     """A stale or missing token on the comment form keeps everything typed (R29); None elsewhere."""
     if request.endpoint != "public.submit_comment":
         return None
-    slug = (request.view_args or {}).get("slug", "")
-    consultation = db.session.execute(select(Consultation).where(Consultation.slug == slug)).scalar_one_or_none()
-    if consultation is None or not consultation.is_listed():
+    try:
+        consultation = load_listed_consultation((request.view_args or {}).get("slug", ""))
+    except NotFound:
         return None
     if phase(consultation, g.received_at) != "open":
         return _render_closed(consultation, 403)
-    form = CommentForm(consultation=consultation)
+    form = CommentForm(consultation=consultation, sections=section_choices(consultation))
     form.form_errors.append(
         _l("The form had expired, so nothing was sent yet. Your text is kept below: check it and send it again.")
     )

@@ -1,0 +1,70 @@
+"""How transactions begin on SQLite, and how a request that reads a lot before it writes keeps the
+write lock short.
+
+SQLite lets one writer at a time hold the database. A deferred transaction (plain BEGIN) that read
+first and then tries to write fails at once with "database is locked" if another writer committed in
+between, so every transaction that may write starts with BEGIN IMMEDIATE and queues on busy_timeout
+instead: by default anything but a GET or HEAD request, and every CLI command. A view that validates a
+large form before writing one row calls ``read_before_write()`` first and ``begin_write()`` just before
+it writes, so the lock is held for the write alone and two workers can validate at the same time.
+PostgreSQL needs none of this: row locks and MVCC do the work, and both helpers do nothing there.
+"""
+
+from __future__ import annotations
+
+from flask import has_request_context, request
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from comments.extensions import db
+
+BEGIN_OPTION = "sqlite_begin"
+_installed = False
+
+
+def install_sqlite_hooks() -> None:
+    """WAL, foreign keys, busy_timeout and the BEGIN policy above, on every SQLite connection."""
+    global _installed
+    if _installed:
+        return
+    _installed = True
+
+    @event.listens_for(Engine, "connect")
+    def _on_connect(dbapi_connection, _record):
+        if type(dbapi_connection).__module__.startswith("sqlite3"):
+            # pysqlite's own transaction handling is off so SQLAlchemy's BEGIN and savepoints are the real ones.
+            dbapi_connection.isolation_level = None
+            cursor = dbapi_connection.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA foreign_keys=ON")
+            cursor.execute("PRAGMA busy_timeout=30000")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.close()
+
+    @event.listens_for(Engine, "begin")
+    def _on_begin(connection):
+        if connection.dialect.name != "sqlite":
+            return
+        mode = connection.get_execution_options().get(BEGIN_OPTION)
+        if mode is None:
+            read_only = has_request_context() and request.method in ("GET", "HEAD")
+            mode = "DEFERRED" if read_only else "IMMEDIATE"
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def _on_sqlite() -> bool:
+    return db.session.get_bind().dialect.name == "sqlite"
+
+
+def read_before_write() -> None:
+    """Start this request's transaction without the write lock; call before the request touches the database."""
+    if _on_sqlite() and not db.session().in_transaction():
+        db.session.connection(execution_options={BEGIN_OPTION: "DEFERRED"})
+
+
+def begin_write() -> None:
+    """End the reading transaction and take the write lock now. Objects read so far are expired and are
+    read again inside the write transaction, so what the write decides on is current."""
+    if _on_sqlite():
+        db.session.commit()
+        db.session.connection(execution_options={BEGIN_OPTION: "IMMEDIATE"})

@@ -63,8 +63,16 @@ def read_before_write() -> None:
 
 
 def begin_write() -> None:
-    """End the reading transaction and take the write lock now. Objects read so far are expired and are
-    read again inside the write transaction, so what the write decides on is current."""
+    """End the reading transaction and take the write lock now.
+
+    Objects read so far keep their values (they are not expired, which would cost a query each): what
+    the write decides on, it must read again inside the write transaction, as accept_submission does.
+    """
     if _on_sqlite():
-        db.session.commit()
-        db.session.connection(execution_options={BEGIN_OPTION: "IMMEDIATE"})
+        session = db.session()
+        expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire_on_commit
+        session.connection(execution_options={BEGIN_OPTION: "IMMEDIATE"})

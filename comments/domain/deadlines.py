@@ -59,9 +59,14 @@ def check_comment_period(opens_at: datetime, closes_at: datetime, shortening_rea
         )
 
 
+def period_accepts(status: ConsultationStatus, opens_at: datetime, closes_at: datetime, at: datetime) -> bool:
+    """Whether a submission received at instant ``at`` falls inside an open period."""
+    return status == ConsultationStatus.open and opens_at <= at < closes_at
+
+
 def is_accepting(consultation: Consultation, at: datetime) -> bool:
-    """Whether a submission received at instant ``at`` falls inside the open period."""
-    return consultation.status == ConsultationStatus.open and consultation.opens_at <= at < consultation.closes_at
+    """Whether the consultation accepts a submission received at instant ``at``."""
+    return period_accepts(consultation.status, consultation.opens_at, consultation.closes_at, at)
 
 
 def phase(consultation: Consultation, at: datetime) -> str:

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
-from comments.domain.deadlines import is_accepting
+from comments.domain.deadlines import period_accepts
 from comments.domain.masking import mask_individual_numbers
 from comments.domain.receipts import FingerprintedFile, compute_fingerprint, new_receipt_number
 from comments.domain.text import clean_line, clean_text
@@ -114,24 +114,28 @@ def _check_draft(consultation: Consultation, draft: SubmissionDraft) -> None:
         )
 
 
-def _unused_receipt_number() -> str:
-    """Draw receipt numbers until one is unused. With ten random digits a second draw is rare; the unique
-    constraint still guards the tiny window in which two concurrent requests could draw the same one
-    (that request then fails whole, before any receipt was shown)."""
+def _lock_period_and_draw_receipt(consultation: Consultation, received_at: datetime) -> str:
+    """Judge the period again and draw an unused receipt number, in one statement; return the number.
+
+    On PostgreSQL the consultation's row is read with a shared lock (FOR SHARE), so a concurrent close or
+    extension waits for this insert instead of racing it; on SQLite the caller's write transaction
+    (BEGIN IMMEDIATE) already keeps every other writer out. Ten random digits rarely collide; the
+    unique constraint still guards the tiny window in which two concurrent requests draw the same number
+    (that request then fails whole, before any receipt was shown).
+    """
     for _attempt in range(RECEIPT_ATTEMPTS):
         number = new_receipt_number()
-        taken = db.session.execute(select(Submission.id).where(Submission.receipt_number == number)).first()
-        if taken is None:
+        taken = select(Submission.id).where(Submission.receipt_number == number).exists()
+        status, opens_at, closes_at, number_taken = db.session.execute(
+            select(Consultation.status, Consultation.opens_at, Consultation.closes_at, taken)
+            .where(Consultation.id == consultation.id)
+            .with_for_update(read=True, of=Consultation)
+        ).one()
+        if not period_accepts(status, opens_at, closes_at, received_at):
+            raise PeriodClosedError(_l("The comment period of this consultation has ended."))
+        if not number_taken:
             return number
     raise RuntimeError("could not draw an unused receipt number")
-
-
-def _lock_period(consultation: Consultation) -> None:
-    """Re-read the period under a shared row lock on PostgreSQL, so a concurrent close or extension waits
-    for this insert instead of racing it. On SQLite the write transaction already began with BEGIN
-    IMMEDIATE, so what the caller read is current and nobody else can write until we commit."""
-    if db.session.get_bind().dialect.name == "postgresql":
-        db.session.refresh(consultation, ["status", "opens_at", "closes_at"], with_for_update={"read": True})
 
 
 def accept_submission(
@@ -149,9 +153,7 @@ def accept_submission(
     data, the attachments, the receipt e-mail in the outbox and the audit event are written in the same
     transaction; the caller commits once.
     """
-    _lock_period(consultation)
-    if not is_accepting(consultation, received_at):
-        raise PeriodClosedError(_l("The comment period of this consultation has ended."))
+    receipt_number = _lock_period_and_draw_receipt(consultation, received_at)
     _check_draft(consultation, draft)
 
     body, masked = mask_individual_numbers(clean_text(draft.body))
@@ -168,7 +170,7 @@ def accept_submission(
     submission = Submission(
         consultation=consultation,
         section_id=draft.section_id,
-        receipt_number=_unused_receipt_number(),
+        receipt_number=receipt_number,
         channel=draft.channel,
         submitter_kind=draft.submitter_kind,
         body=body,

@@ -214,7 +214,7 @@ def test_csrf_token_outlives_a_slow_writer(app):
     from comments.blueprints.public.forms import CommentForm
 
     with app.test_request_context():
-        form = CommentForm(consultation=make_consultation(), sections=[])
+        form = CommentForm(consultation=make_consultation())
         assert form.meta.csrf_time_limit >= timedelta(hours=app.config["PUBLIC_FORM_CSRF_HOURS"]) >= timedelta(hours=8)
 
 
@@ -365,3 +365,15 @@ def test_deadline_at_midnight_reads_as_24_00_of_the_last_day(client):
     consultation = make_consultation(opens_at=datetime(2015, 6, 22, tzinfo=JAPAN), closes_at=closes)
     html = client.get(f"/consultations/{consultation.slug}").get_data(as_text=True)
     assert "2099年7月21日(火) 24時00分（日本時間）" in html
+
+
+def test_a_receipt_number_already_taken_is_drawn_again(client, monkeypatch):
+    from comments.domain import intake
+
+    consultation = make_consultation()
+    first = post_comment(client, consultation).headers["Location"].rsplit("/", 1)[-1]
+    draws = iter([first, "1234-5678-906"])
+    monkeypatch.setattr(intake, "new_receipt_number", lambda: next(draws))
+    response = post_comment(client, consultation)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/receipts/1234-5678-906")

@@ -61,7 +61,11 @@ class CommentForm(FlaskForm):
         def csrf_time_limit(self):
             return timedelta(hours=current_app.config["PUBLIC_FORM_CSRF_HOURS"])
 
-    section_id = SelectField(_l("Section your opinion concerns"), coerce=_optional_int, validators=[Optional()])
+    # The domain checks that a chosen section belongs to the consultation (with a clear message), so the
+    # choices are only loaded when the form is shown.
+    section_id = SelectField(
+        _l("Section your opinion concerns"), coerce=_optional_int, validators=[Optional()], validate_choice=False
+    )
     body = TextAreaField(
         _l("Your opinion"),
         validators=[DataRequired(message=_l("Write your opinion in the text box."))],
@@ -99,12 +103,9 @@ class CommentForm(FlaskForm):
     # A field people never see or fill; a bot that fills every field gives itself away.
     website = StringField(_l("Leave this field empty"))
 
-    def __init__(self, *args, consultation: Consultation, sections: list[tuple[int, str]], **kwargs):
+    def __init__(self, *args, consultation: Consultation, **kwargs):
         super().__init__(*args, **kwargs)
         self.consultation = consultation
-        self.section_id.choices = [SelectChoice("", _l("The whole draft / not specific"))] + [
-            SelectChoice(str(section_id), label) for section_id, label in sections
-        ]
         max_chars = current_app.config["COMMENT_MAX_CHARS"]
         self.body.validators = [
             *self.body.validators,
@@ -119,6 +120,12 @@ class CommentForm(FlaskForm):
                 *self.name.validators,
             ]
         self.body.render_kw = {"maxlength": max_chars, "rows": 12}
+
+    def offer_sections(self, sections: list[tuple[int, str]]) -> None:
+        """The choices of the section list, set before the form is shown."""
+        self.section_id.choices = [SelectChoice("", _l("The whole draft / not specific"))] + [
+            SelectChoice(str(section_id), label) for section_id, label in sections
+        ]
 
     def to_draft(self, files) -> SubmissionDraft:
         return SubmissionDraft(

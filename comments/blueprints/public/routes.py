@@ -114,6 +114,7 @@ def _read_uploads(form: CommentForm):
 
 def _render_form(consultation: Consultation, form: CommentForm, status: int = 200, **extra):
     g.no_store = True
+    form.offer_sections(section_choices(consultation))
     return (
         render_template(
             "public/comment_form.html",
@@ -137,7 +138,7 @@ def submit_comment(slug: str):
     consultation = load_listed_consultation(slug)
     if phase(consultation, g.received_at) != "open":
         return _render_closed(consultation, 200 if request.method == "GET" else 403)
-    form = CommentForm(consultation=consultation, sections=section_choices(consultation))
+    form = CommentForm(consultation=consultation)
     if request.method == "GET":
         return _render_form(consultation, form)
 
@@ -194,7 +195,7 @@ def rerender_after_csrf_failure():
         return None
     if phase(consultation, g.received_at) != "open":
         return _render_closed(consultation, 403)
-    form = CommentForm(consultation=consultation, sections=section_choices(consultation))
+    form = CommentForm(consultation=consultation)
     form.form_errors.append(
         _l("The form had expired, so nothing was sent yet. Your text is kept below: check it and send it again.")
     )

@@ -1,0 +1,58 @@
+"""The one permission vocabulary of the service and the role map (style rule 6).
+
+Permissions are named ``<area>:<resource>:<action>``. Every non-public route will name the permission
+it needs; the public blueprint needs none. Roles are the people of the design: administrator,
+secretariat, department staff, committee chair, committee member, observer. Personal data of
+submitters is a permission of its own, so that only the roles that handle submissions hold it.
+"""
+
+from __future__ import annotations
+
+import enum
+
+
+class Role(enum.StrEnum):
+    administrator = "administrator"
+    secretariat = "secretariat"
+    department_staff = "department_staff"
+    chair = "chair"
+    member = "member"
+    observer = "observer"
+
+
+class Permission(enum.StrEnum):
+    consultation_manage = "staff:consultation:manage"
+    submission_read = "staff:submission:read"
+    submission_enter = "staff:submission:enter"
+    personal_data_read = "staff:personal_data:read"
+    response_draft = "staff:response:draft"
+    response_approve = "staff:response:approve"
+    committee_material_read = "committee:material:read"
+    committee_question_send = "committee:question:send"
+    account_manage = "admin:account:manage"
+    audit_review = "admin:audit:review"
+
+
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.administrator: frozenset({Permission.account_manage, Permission.audit_review}),
+    Role.secretariat: frozenset(
+        {
+            Permission.consultation_manage,
+            Permission.submission_read,
+            Permission.submission_enter,
+            Permission.personal_data_read,
+            Permission.response_draft,
+            Permission.response_approve,
+            Permission.committee_material_read,
+        }
+    ),
+    Role.department_staff: frozenset({Permission.submission_read, Permission.response_draft}),
+    Role.chair: frozenset({Permission.committee_material_read, Permission.committee_question_send}),
+    Role.member: frozenset({Permission.committee_material_read, Permission.committee_question_send}),
+    Role.observer: frozenset({Permission.committee_material_read, Permission.committee_question_send}),
+}
+
+
+def has_permission(roles, permission: Permission) -> bool:
+    """Whether any of ``roles`` grants ``permission``; unknown roles grant nothing."""
+    return any(permission in ROLE_PERMISSIONS.get(role, frozenset()) for role in roles)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import insert
-
 from comments.domain import clock
 from comments.extensions import db
 from comments.models import AuditEvent
@@ -21,6 +19,8 @@ class Actor:
 
 
 SYSTEM = Actor("system")
+# One statement, compiled once and cached; each event only binds its values.
+_INSERT_EVENT = AuditEvent.__table__.insert()
 
 
 def record_event(actor: Actor, action: str, obj, **detail) -> None:
@@ -30,14 +30,15 @@ def record_event(actor: Actor, action: str, obj, **detail) -> None:
     append-only, so nothing ever needs the row as an object, and the submission path saves a flush.
     """
     db.session.execute(
-        insert(AuditEvent).values(
-            occurred_at=clock.now(),
-            actor=actor.name,
-            action=action,
-            object_type=getattr(type(obj), "__tablename__", type(obj).__name__),
-            object_id=str(getattr(obj, "id", "")) or None,
-            ip=actor.ip,
-            request_id=actor.request_id,
-            detail=detail,
-        )
+        _INSERT_EVENT,
+        {
+            "occurred_at": clock.now(),
+            "actor": actor.name,
+            "action": action,
+            "object_type": getattr(type(obj), "__tablename__", type(obj).__name__),
+            "object_id": str(getattr(obj, "id", "")) or None,
+            "ip": actor.ip,
+            "request_id": actor.request_id,
+            "detail": detail,
+        },
     )

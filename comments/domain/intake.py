@@ -8,7 +8,7 @@ from datetime import datetime
 from flask import current_app, render_template
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
@@ -114,6 +114,19 @@ def _check_draft(consultation: Consultation, draft: SubmissionDraft) -> None:
         )
 
 
+# Built once: the period of one consultation, read under a shared lock, and whether a receipt number is taken.
+_PERIOD_AND_RECEIPT = (
+    select(
+        Consultation.status,
+        Consultation.opens_at,
+        Consultation.closes_at,
+        select(Submission.id).where(Submission.receipt_number == bindparam("receipt_number")).exists(),
+    )
+    .where(Consultation.id == bindparam("consultation_id"))
+    .with_for_update(read=True, of=Consultation)
+)
+
+
 def _lock_period_and_draw_receipt(consultation: Consultation, received_at: datetime) -> str:
     """Judge the period again and draw an unused receipt number, in one statement; return the number.
 
@@ -125,11 +138,8 @@ def _lock_period_and_draw_receipt(consultation: Consultation, received_at: datet
     """
     for _attempt in range(RECEIPT_ATTEMPTS):
         number = new_receipt_number()
-        taken = select(Submission.id).where(Submission.receipt_number == number).exists()
         status, opens_at, closes_at, number_taken = db.session.execute(
-            select(Consultation.status, Consultation.opens_at, Consultation.closes_at, taken)
-            .where(Consultation.id == consultation.id)
-            .with_for_update(read=True, of=Consultation)
+            _PERIOD_AND_RECEIPT, {"consultation_id": consultation.id, "receipt_number": number}
         ).one()
         if not period_accepts(status, opens_at, closes_at, received_at):
             raise PeriodClosedError(_l("The comment period of this consultation has ended."))

@@ -16,7 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from werkzeug.exceptions import NotFound
 
 from comments.blueprints.public import bp
@@ -45,9 +45,12 @@ def web_actor() -> Actor:
     return Actor("anonymous", ip=request.remote_addr, request_id=g.get("request_id"))
 
 
+_CONSULTATION_BY_SLUG = select(Consultation).where(Consultation.slug == bindparam("slug"))
+
+
 def load_listed_consultation(slug: str) -> Consultation:
     """The consultation, or 404 while it is a draft or does not exist."""
-    consultation = db.session.execute(select(Consultation).where(Consultation.slug == slug)).scalar_one_or_none()
+    consultation = db.session.execute(_CONSULTATION_BY_SLUG, {"slug": slug}).scalar_one_or_none()
     if consultation is None or not consultation.is_listed():
         abort(404)
     return consultation

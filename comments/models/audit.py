@@ -24,3 +24,9 @@ class AuditEvent(db.Model):
     request_id: Mapped[str | None] = mapped_column(String(64))
     # Identifiers and counts only; domain code must never put personal data or comment text here.
     detail: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The hash chain (R43): events are sealed in order by the worker, each sealed event taking the next
+    # sequence number and a SHA-256 over its content and the previous event's hash. An edit, insertion
+    # or deletion among sealed events breaks the chain, which `flask audit verify` reports.
+    seq: Mapped[int | None] = mapped_column(unique=True)
+    prev_hash: Mapped[str | None] = mapped_column(String(64))
+    hash: Mapped[str | None] = mapped_column(String(64))

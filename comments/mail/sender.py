@@ -5,6 +5,7 @@ server's acceptance and marking the row sent, the lease runs out and the row is 
 same Message-ID (minted when the row was written), which lets the receiving side drop the duplicate.
 Two workers never hold the same row: PostgreSQL claims with ``FOR UPDATE SKIP LOCKED`` (R49), and
 SQLite serialises writers (each claim runs in a ``BEGIN IMMEDIATE`` transaction, see extensions setup).
+The worker loop also seals the audit trail's hash chain each pass (see ``comments.domain.audit``).
 """
 
 from __future__ import annotations
@@ -18,8 +19,10 @@ from datetime import timedelta
 from flask import current_app
 from flask_mail import Message
 from sqlalchemy import or_, select
+from sqlalchemy.exc import SQLAlchemyError
 
 from comments.domain import clock
+from comments.domain.audit import seal_events
 from comments.extensions import db, mail
 from comments.models import OutboxMessage, OutboxStatus
 
@@ -129,12 +132,37 @@ def send_due_messages(batch_size: int = 50) -> SendReport:
             report += send_one(message_id)
 
 
+def seal_audit_trail(batch_size: int = 1000) -> int:
+    """Seal the pending audit events, committing after each batch; return how many were sealed.
+
+    A failure here is logged and rolled back rather than raised, so that a problem with the audit trail
+    never stops mail from going out; ``flask audit verify`` shows events left unsealed.
+    """
+    total = 0
+    try:
+        while sealed := seal_events(limit=batch_size):
+            db.session.commit()
+            total += sealed
+        db.session.commit()
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("sealing the audit trail failed after %s events; the next pass tries again", total)
+    return total
+
+
 def run_worker(interval: float, *, batch_size: int = 50, stop_after: int | None = None) -> SendReport:
-    """Loop: send what is due, then sleep ``interval`` seconds. ``stop_after`` bounds the loops (tests)."""
+    """Loop: send what is due, seal the audit trail, then sleep ``interval`` seconds.
+
+    The worker is the one process that always runs, so it also keeps the audit trail's hash chain
+    current (within ``interval`` seconds) without a daemon of its own; ``flask outbox send --once``
+    sends mail only, and cron setups run ``flask audit seal`` beside it. ``stop_after`` bounds the
+    loops (tests).
+    """
     total = SendReport()
     loops = 0
     while stop_after is None or loops < stop_after:
         total += send_due_messages(batch_size)
+        seal_audit_trail()
         db.session.remove()
         loops += 1
         if stop_after is None or loops < stop_after:

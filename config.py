@@ -91,9 +91,23 @@ class Config:
     OUTBOX_MAX_ATTEMPTS = env("OUTBOX_MAX_ATTEMPTS", 8, cast=int)
     OUTBOX_LEASE_SECONDS = env("OUTBOX_LEASE_SECONDS", 300, cast=int)
 
+    # Flask-Limiter (R22): memory by default, Redis when RATELIMIT_STORAGE_URI says so.
+    RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR = env("LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR", 100, cast=int)
+    LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE = env("LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 30, cast=int)
+    # argon2id cost; argon2-cffi's defaults (RFC 9106 low-memory profile) unless lowered for tests.
+    ARGON2_TIME_COST = env("ARGON2_TIME_COST", 3, cast=int)
+    ARGON2_MEMORY_COST = env("ARGON2_MEMORY_COST", 65536, cast=int)
+    # Staff sessions (R24): at most 30 minutes idle and 12 hours in all.
+    STAFF_SESSION_IDLE_MINUTES = env("STAFF_SESSION_IDLE_MINUTES", 30, cast=int)
+    STAFF_SESSION_MAX_HOURS = env("STAFF_SESSION_MAX_HOURS", 12, cast=int)
+
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     SESSION_COOKIE_SECURE = env("SESSION_COOKIE_SECURE", True, cast=bool)
+    # R23: a __Host- cookie is Secure, has no Domain and Path=/ , so no other host can set or read it.
+    SESSION_COOKIE_NAME = "__Host-session" if SESSION_COOKIE_SECURE else "session"
     PERMANENT_SESSION_LIFETIME = timedelta(hours=24)
     # Talisman redirects to HTTPS and sends HSTS; a local demo on 127.0.0.1 has no TLS.
     FORCE_HTTPS = env("FORCE_HTTPS", True, cast=bool)
@@ -119,13 +133,20 @@ class DevelopmentConfig(Config):
     """``make run``: a local demo on 127.0.0.1 over plain HTTP."""
 
     SESSION_COOKIE_SECURE = env("SESSION_COOKIE_SECURE", False, cast=bool)
+    SESSION_COOKIE_NAME = "__Host-session" if SESSION_COOKIE_SECURE else "session"
     FORCE_HTTPS = env("FORCE_HTTPS", False, cast=bool)
+    # `flask users totp-code` prints a demo account's current code; never in production.
+    DEBUG_DEMO_TOOLS = True
 
 
 class TestingConfig(DevelopmentConfig):
     """pytest: a database URL comes from the test fixtures."""
 
     TESTING = True
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 1024
+    # Every test client comes from 127.0.0.1; the per-address limit is tested with its own setting.
+    LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE = 100000
     SECRET_KEY = "testing-only-secret-key-not-for-production"  # noqa: S105 - never used outside tests
     MAIL_SUPPRESS_SEND = False
     MAIL_SERVER = "127.0.0.1"

@@ -8,12 +8,13 @@ from pathlib import Path
 
 from flask import Flask, g, render_template, request
 from flask_babel import lazy_gettext as _l
+from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from comments import extensions
 from comments.domain import clock
-from comments.extensions import babel, csrf, db, migrate, talisman
+from comments.extensions import babel, csrf, db, limiter, login_manager, migrate
 from comments.transactions import install_sqlite_hooks
 from config import BASE_DIR, Config, config_from_environment
 
@@ -74,7 +75,15 @@ def _init_extensions(app: Flask) -> None:
     # Through the module: the subpackage comments.mail shadows a bare name `mail` in this package.
     extensions.mail.init_app(app)
     babel.init_app(app, locale_selector=select_locale, default_translation_directories=str(BASE_DIR / "translations"))
-    talisman.init_app(
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = _l("Sign in to see this page.")
+    login_manager.session_protection = None  # the server-side session row does this job
+    login_manager.user_loader(_load_user)
+    limiter.init_app(app)
+    # One Talisman per app: it keeps its settings on the instance, so a shared one would let a second
+    # app (a test's production-like app, say) change the first one's.
+    Talisman(
         app,
         force_https=app.config["FORCE_HTTPS"],
         strict_transport_security=app.config["FORCE_HTTPS"],
@@ -88,10 +97,27 @@ def _init_extensions(app: Flask) -> None:
 install_sqlite_hooks()
 
 
+def _load_user(session_id: str):
+    """Flask-Login's loader: the cookie names a session row; only a live one signs the user in."""
+    from comments.domain.accounts import load_session
+
+    row = load_session(session_id)
+    if row is None:
+        return None
+    row.user.session_id = row.id
+    return row.user
+
+
 def _register_blueprints(app: Flask) -> None:
+    from comments.blueprints.admin import bp as admin_bp
+    from comments.blueprints.auth import bp as auth_bp
     from comments.blueprints.public import bp as public_bp
+    from comments.blueprints.staff import bp as staff_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(staff_bp)
+    app.register_blueprint(admin_bp)
 
 
 def _register_request_hooks(app: Flask) -> None:
@@ -138,6 +164,14 @@ def _register_error_pages(app: Flask) -> None:
             ),
         )
 
+    @app.errorhandler(429)
+    def too_many(error):
+        response = render_error(
+            429,
+            _l("Too many attempts in a short time. Wait a while, then try again: %(limit)s.", limit=error.description),
+        )
+        return response
+
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         return render_error(error.code or 500, None)
@@ -151,10 +185,12 @@ def _register_error_pages(app: Flask) -> None:
 
 ERROR_TITLES = {
     400: _l("The request could not be understood"),
+    401: _l("Sign-in failed"),
     403: _l("You may not see this page"),
     404: _l("Page not found"),
     405: _l("This action is not allowed here"),
     413: _l("Too large to accept"),
+    429: _l("Too many attempts"),
     422: _l("Please check what you entered"),
     500: _l("Something went wrong on our side"),
 }

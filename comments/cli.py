@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
@@ -9,6 +12,7 @@ from flask.cli import AppGroup, with_appcontext
 from comments.domain.audit import Actor
 from comments.domain.uploads import BlobStore
 from comments.extensions import db
+from comments.transactions import read_before_write
 
 CLI_ACTOR = Actor("cli")
 
@@ -16,18 +20,36 @@ CLI_ACTOR = Actor("cli")
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
     app.cli.add_command(outbox)
+    app.cli.add_command(audit)
+    app.cli.add_command(users)
 
 
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command():
     """Create the demo consultation (from the 2015 meeting in shared/seed/); running it again changes nothing."""
+    from comments.demo.accounts import seed_demo_accounts
     from comments.demo.seed import seed_demo
 
     consultation, created = seed_demo(BlobStore(current_app.config["ATTACHMENT_STORAGE"]), CLI_ACTOR)
+    accounts = seed_demo_accounts(CLI_ACTOR)
     db.session.commit()
     verb = "created" if created else "already present"
     click.echo(f"Demo consultation {verb}: /consultations/{consultation.slug}")
+    if accounts:
+        lines = ["Demo accounts (sign in at /auth/login):"]
+        for account in accounts:
+            roles = ", ".join(sorted(role.value for role in account.roles))
+            lines.append(f"  {account.email:24} password {account.password}  ({roles})")
+            if account.totp_secret:
+                lines.append(f"  {'':24} TOTP key {account.totp_secret}  (or: flask users totp-code {account.email})")
+        path = Path(current_app.instance_path) / "demo-accounts.txt"
+        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        path.chmod(0o600)
+        click.echo("\n".join(lines))
+        click.echo(f"(kept in {path})")
+    else:
+        click.echo(f"Demo accounts already present; see {Path(current_app.instance_path) / 'demo-accounts.txt'}")
 
 
 @click.group(cls=AppGroup)
@@ -67,3 +89,104 @@ def outbox_send(once: bool, interval: float, batch_size: int):
         except KeyboardInterrupt:
             return
     click.echo(f"sent {report.sent}, will retry {report.retried}, failed for good {report.failed}")
+
+
+@click.group(cls=AppGroup)
+def audit():
+    """The audit trail's hash chain: seal new events, verify that nothing sealed was changed."""
+
+
+@audit.command("seal")
+@click.option(
+    "--batch-size",
+    default=1000,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Events sealed per transaction.",
+)
+def audit_seal(batch_size: int):
+    """Seal every pending audit event into the hash chain, in id order.
+
+    Commits after each batch, so that on SQLite the write lock is held for one batch at a time and
+    citizens' submissions never wait for a large backlog. The outbox worker does the same each pass.
+    """
+    from comments.domain.audit import seal_events
+
+    total = 0
+    while sealed := seal_events(limit=batch_size):
+        db.session.commit()
+        total += sealed
+    db.session.commit()
+    click.echo(f"sealed {total} events")
+
+
+@audit.command("verify")
+def audit_verify():
+    """Check the hash chain of the sealed audit events; exit 1 if any was edited, deleted or inserted.
+
+    Prints the head (last seq and its hash): kept somewhere the database's writers cannot reach (a
+    ticket, a signed mail, the minutes), it is what shows a later rewrite of the whole chain or the
+    deletion of its newest events, which the chain alone cannot.
+    """
+    from comments.domain.audit import verify_chain
+
+    # Verification only reads: a deferred transaction keeps SQLite's write lock free for submissions
+    # while it walks what may be millions of rows.
+    read_before_write()
+    report = verify_chain()
+    pending = " (waiting for the next seal, which is not a problem)" if report.unsealed else ""
+    click.echo(f"sealed {report.sealed}, unsealed {report.unsealed}{pending}")
+    if report.head_seq is not None:
+        click.echo(f"head: seq {report.head_seq} hash {report.head_hash}")
+    for problem in report.problems:
+        click.echo(f"PROBLEM {problem}")
+    if report.intact:
+        click.echo("chain intact")
+        return
+    click.echo(f"chain broken: {len(report.problems)} problem(s) found")
+    sys.exit(1)
+
+
+@click.group(cls=AppGroup)
+def users():
+    """Staff and committee accounts."""
+
+
+@users.command("create-admin")
+@click.option("--email", required=True, help="The address the administrator signs in with.")
+@click.option("--name", "display_name", required=True, help="The administrator's name as shown on screen.")
+@click.password_option(help="At least 12 characters, not a common password; asked twice when not given.")
+def create_admin(email: str, display_name: str, password: str):
+    """Create an administrator account; the first sign-in sets up its second factor."""
+    from comments.domain import DomainError
+    from comments.domain.accounts import create_user
+    from comments.permissions import Role
+
+    try:
+        user = create_user(
+            email=email, display_name=display_name, password=password, roles={Role.administrator}, actor=CLI_ACTOR
+        )
+    except DomainError as error:
+        raise click.UsageError(str(error.message)) from None
+    db.session.commit()
+    click.echo(
+        f"Administrator {user.email} created. Sign in at /auth/login; the first sign-in sets up the second factor."
+    )
+
+
+@users.command("totp-code")
+@click.argument("email")
+def totp_code(email: str):
+    """Print the current second-factor code of a demo account (development only, for `make run`)."""
+    import pyotp
+    from sqlalchemy import select
+
+    from comments.domain.accounts import normalise_email
+    from comments.models import User
+
+    if not current_app.config.get("DEBUG_DEMO_TOOLS"):
+        raise click.UsageError("totp-code works only in development (COMMENTS_ENV=development).")
+    user = db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
+    if user is None or not user.totp_secret:
+        raise click.UsageError(f"No account with a second factor has the address {email!r}.")
+    click.echo(pyotp.TOTP(user.totp_secret).now())

@@ -1,10 +1,12 @@
 """Extensions, created unbound and bound to the app in ``create_app``."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
+from flask_login import LoginManager
 from flask_mail import Mail
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
-from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
@@ -28,4 +30,6 @@ migrate = Migrate()
 csrf = CSRFProtect()
 mail = Mail()
 babel = Babel()
-talisman = Talisman()
+login_manager = LoginManager()
+# Memory storage by default; RATELIMIT_STORAGE_URI (e.g. redis://127.0.0.1:6379) shares limits between workers.
+limiter = Limiter(key_func=get_remote_address, default_limits=[])

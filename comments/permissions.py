@@ -9,6 +9,10 @@ submitters is a permission of its own, so that only the roles that handle submis
 from __future__ import annotations
 
 import enum
+import functools
+
+from flask import abort, current_app, request
+from flask_login import current_user
 
 
 class Role(enum.StrEnum):
@@ -56,3 +60,33 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
 def has_permission(roles, permission: Permission) -> bool:
     """Whether any of ``roles`` grants ``permission``; unknown roles grant nothing."""
     return any(permission in ROLE_PERMISSIONS.get(role, frozenset()) for role in roles)
+
+
+def require(permission: Permission):
+    """Decorate a view: anonymous visitors go to the login page, signed-in users without
+    ``permission`` get 403. The permission is kept on the view for the blueprint guard and the
+    access-matrix test."""
+
+    def decorate(view):
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return current_app.login_manager.unauthorized()
+            if not current_user.can(permission):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapped.required_permission = permission
+        return wrapped
+
+    return decorate
+
+
+def guard_blueprint(blueprint) -> None:
+    """A forgotten decorator still denies: every view of ``blueprint`` must declare its permission."""
+
+    @blueprint.before_request
+    def _guard():
+        view = current_app.view_functions.get(request.endpoint or "")
+        if getattr(view, "required_permission", None) is None:
+            abort(403)

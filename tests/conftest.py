@@ -20,7 +20,7 @@ from comments import create_app
 from comments.domain import clock
 from comments.extensions import db
 from config import TestingConfig
-from tests import dbutil
+from tests import dbutil, factories
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
@@ -63,6 +63,7 @@ def app(database_url, tmp_path_factory):
     with application.app_context():
         upgrade()
         db.engine.dispose()
+    factories.APP = application
     return application
 
 
@@ -73,9 +74,24 @@ def app_context(app):
 
 
 def _session_scope():
-    """The test body has one session; each request (its own app context) gets its own, as in production."""
+    """Each app context (a request, a CLI command) gets its own session, as in production; the test
+    body and the factories share one."""
     context = _cv_app.get(None)
-    return "test" if context is None else id(context)
+    return "test" if context is None or factories.IN_FACTORY.get() else id(context)
+
+
+class _TestScopedSession(scoped_session):
+    """Flask-SQLAlchemy removes the session when an app context ends; the test's own session must
+    outlive the app contexts the test pushes (a CLI command, a factory), so it is closed at the end."""
+
+    def remove(self):
+        if _session_scope() != "test":
+            super().remove()
+
+    def close_all(self):
+        for session in list(self.registry.registry.values()):
+            session.close()
+        self.registry.registry.clear()
 
 
 @pytest.fixture(autouse=True)
@@ -95,7 +111,7 @@ def db_session(request, app):
     original = db.session
     # Plain SQLAlchemy sessions: Flask-SQLAlchemy's own Session.get_bind picks the engine and would
     # ignore the connection.
-    session = scoped_session(
+    session = _TestScopedSession(
         sessionmaker(bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False),
         scopefunc=_session_scope,
     )
@@ -103,7 +119,7 @@ def db_session(request, app):
     try:
         yield session
     finally:
-        session.remove()
+        session.close_all()
         db.session = original
         transaction.rollback()
         connection.close()

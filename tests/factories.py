@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import itertools
 from datetime import UTC, datetime, timedelta
 
@@ -9,6 +11,24 @@ from comments.extensions import db
 from comments.models import Consultation, ConsultationStatus, Section
 
 _sequence = itertools.count(1)
+APP = None  # set by the session's app fixture; factories that need settings run in its app context
+# True while a factory runs in an app context of its own: it still uses the test body's session.
+IN_FACTORY: contextvars.ContextVar[bool] = contextvars.ContextVar("in_factory", default=False)
+
+
+@contextlib.contextmanager
+def _app_context():
+    from flask import has_app_context
+
+    if has_app_context():
+        yield
+        return
+    token = IN_FACTORY.set(True)
+    try:
+        with APP.app_context():
+            yield
+    finally:
+        IN_FACTORY.reset(token)
 
 
 def make_consultation(**overrides) -> Consultation:
@@ -33,3 +53,39 @@ def make_consultation(**overrides) -> Consultation:
     db.session.add(consultation)
     db.session.flush()
     return consultation
+
+
+DEFAULT_PASSWORD = "correct-horse-battery-staple-42"
+
+
+def make_user(*roles, email: str | None = None, totp: bool | None = None, password: str = DEFAULT_PASSWORD):
+    """An active account with ``roles``; those that need a second factor get one already set up."""
+
+    with _app_context():
+        return _make_user(roles, email=email, totp=totp, password=password)
+
+
+def _make_user(roles, *, email, totp, password):
+    from comments.domain.accounts import create_user, enable_totp, new_totp_secret
+    from comments.domain.audit import Actor
+    from comments.models import Department
+    from comments.permissions import Role
+
+    number = next(_sequence)
+    roles = set(roles)
+    department = None
+    if Role.department_staff in roles:
+        department = Department(name=f"テスト課{number}")
+        db.session.add(department)
+    user = create_user(
+        email=email or f"user{number}@example.jp",
+        display_name=f"テスト利用者{number}",
+        password=password,
+        roles=roles,
+        actor=Actor("test"),
+        department=department,
+    )
+    if totp if totp is not None else user.needs_second_factor:
+        enable_totp(user, new_totp_secret(), Actor("test"))
+    db.session.flush()
+    return user

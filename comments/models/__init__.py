@@ -11,13 +11,16 @@ from comments.models.submission import (
     Submitter,
     SubmitterKind,
 )
+from comments.models.user import SECOND_FACTOR_ROLES, Department, User, UserRole, UserSession
 
 __all__ = [
+    "SECOND_FACTOR_ROLES",
     "Attachment",
     "AuditEvent",
     "Channel",
     "Consultation",
     "ConsultationStatus",
+    "Department",
     "Material",
     "MaterialKind",
     "OutboxMessage",
@@ -27,4 +30,7 @@ __all__ = [
     "SubmissionImmutableError",
     "Submitter",
     "SubmitterKind",
+    "User",
+    "UserRole",
+    "UserSession",
 ]

@@ -38,3 +38,31 @@ def fill_and_send(page, text: str, attachment: Path | None = None) -> None:
         page.locator("#attachments").set_input_files(attachment)
     page.locator("#consent").check()
     submit_with_keyboard(page)
+
+
+STAFF_PASSWORD = "browser-test-secretariat-passphrase"
+
+
+def ensure_staff_account(app, name: str) -> tuple[str, str]:
+    """A secretariat and administrator account on the live server's database, with its second factor."""
+    from sqlalchemy import select
+
+    from comments.domain.accounts import create_user, enable_totp, new_totp_secret
+    from comments.domain.audit import Actor
+    from comments.extensions import db
+    from comments.models import User
+    from comments.permissions import Role
+
+    email = f"browser-clerk-{name}@example.jp"
+    with app.app_context():
+        if db.session.execute(select(User.id).where(User.email == email)).first() is None:
+            user = create_user(
+                email=email,
+                display_name="ブラウザ 事務局",
+                password=STAFF_PASSWORD,
+                roles={Role.secretariat, Role.administrator},
+                actor=Actor("test"),
+            )
+            enable_totp(user, new_totp_secret(), Actor("test"))
+            db.session.commit()
+    return email, STAFF_PASSWORD

@@ -23,6 +23,7 @@ STATIC_PAGES = {
     "comment-form": "/consultations/{slug}/comment",
     "accessibility": "/accessibility",
     "not-found": "/consultations/no-such-consultation",
+    "login": "/auth/login",
 }
 OPINION = "評価書（案）の第III-3項について、アクセスログの確認頻度を具体的に記載してください。"
 
@@ -94,3 +95,34 @@ def test_first_tab_reaches_the_skip_link(new_page, demo_slug, name, language):
     expect(page.locator("a.skip-link")).to_be_in_viewport()  # visible once focused
     page.keyboard.press("Enter")
     assert page.evaluate("document.activeElement.id") == "main"
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_back_office_pages_have_no_serious_violations(new_page, live_server, language):
+    """The staff's pages too (JIS X 8341-3 covers the systems staff use): sign in with the second factor,
+    then the back office home and the account list."""
+    import pyotp
+
+    from comments.domain import clock
+    from comments.extensions import db
+    from comments.models import User
+
+    with live_server.app.app_context():
+        from tests.browser.support import ensure_staff_account
+
+        email, password = ensure_staff_account(live_server.app, language)
+        secret = db.session.execute(db.select(User.totp_secret).where(User.email == email)).scalar_one()
+    page = new_page(language)
+    page.goto("/auth/login")
+    assert_accessible(page, language)
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.press("#password", "Enter")
+    page.wait_for_url("**/auth/second-factor")
+    assert_accessible(page, language)
+    page.fill("#code", pyotp.TOTP(secret).at(clock.now()))
+    page.press("#code", "Enter")
+    page.wait_for_url("**/staff/")
+    assert_accessible(page, language)
+    page.goto("/admin/accounts")
+    assert_accessible(page, language)

@@ -1,0 +1,10 @@
+"""Administration: accounts and the audit trail. Every view declares its permission."""
+
+from flask import Blueprint
+
+from comments.permissions import guard_blueprint
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+guard_blueprint(bp)
+
+from comments.blueprints.admin import routes  # noqa: E402,F401 - registers the routes on bp

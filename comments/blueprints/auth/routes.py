@@ -1,0 +1,185 @@
+"""Sign-in views. The rules (password check, TOTP, sessions) live in domain/accounts.py."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required, login_user, logout_user
+
+from comments.blueprints.auth import bp
+from comments.blueprints.auth.forms import CodeForm, LoginForm, LogoutForm
+from comments.domain import clock
+from comments.domain.accounts import (
+    authenticate,
+    enable_totp,
+    end_session,
+    new_totp_secret,
+    normalise_email,
+    start_session,
+    totp_uri,
+    verify_totp,
+)
+from comments.domain.audit import Actor, record_event
+from comments.extensions import db, limiter
+from comments.models import User, UserSession
+
+PENDING_MINUTES = 5
+
+
+def request_actor(name: str = "anonymous") -> Actor:
+    return Actor(name, ip=request.remote_addr, request_id=g.get("request_id"))
+
+
+def _safe_next(target: str | None) -> str | None:
+    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
+        return target
+    return None
+
+
+def _home_for(user: User) -> str:
+    from comments.permissions import Permission
+
+    if user.can(Permission.submission_read):
+        return url_for("staff.home")
+    if user.can(Permission.account_manage):
+        return url_for("admin.list_accounts")
+    return url_for("auth.account")
+
+
+def _account_key() -> str:
+    return "login-account:" + normalise_email(request.form.get("email", ""))
+
+
+def _per_account_limit() -> str:
+    return f"{current_app.config['LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR']}/hour"
+
+
+def _per_address_limit() -> str:
+    return f"{current_app.config['LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE']}/minute"
+
+
+def _failed(response) -> bool:
+    return response.status_code != 303
+
+
+def _finish_login(user: User, *, second_factor_passed: bool):
+    """A fresh session: the cookie's old contents are dropped and a new random session id is issued."""
+    next_url = _safe_next(session.get("next"))
+    row = start_session(user, request_actor(f"user:{user.id}"), second_factor_passed=second_factor_passed)
+    db.session.commit()
+    session.clear()
+    user.session_id = row.id
+    login_user(user)
+    return redirect(next_url or _home_for(user), code=303)
+
+
+def _pending_user() -> User | None:
+    pending = session.get("pending_login")
+    if not pending:
+        return None
+    started = clock.now().timestamp() - pending.get("at", 0)
+    if started > timedelta(minutes=PENDING_MINUTES).total_seconds():
+        session.pop("pending_login", None)
+        return None
+    user = db.session.get(User, pending.get("user_id"))
+    return user if user is not None and user.active else None
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(_per_address_limit, methods=["POST"])
+@limiter.limit(_per_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed)
+def login():
+    g.no_store = True
+    if current_user.is_authenticated:
+        return redirect(_home_for(current_user))
+    form = LoginForm()
+    if request.method == "GET":
+        if _safe_next(request.args.get("next")):
+            session["next"] = request.args["next"]
+        return render_template("auth/login.html", form=form)
+    if not form.validate():
+        return render_template("auth/login.html", form=form), 422
+    user = authenticate(form.email.data, form.password.data, request_actor())
+    if user is None:
+        db.session.commit()  # the failed attempt stays in the audit trail
+        form.form_errors.append(_l("The e-mail address or the password is wrong, or the account is not active."))
+        return render_template("auth/login.html", form=form), 401
+    if not user.needs_second_factor:
+        return _finish_login(user, second_factor_passed=False)
+    db.session.commit()
+    session["pending_login"] = {"user_id": user.id, "at": clock.now().timestamp()}
+    if user.totp_enabled:
+        return redirect(url_for("auth.second_factor"), code=303)
+    session["pending_totp_secret"] = new_totp_secret()
+    return redirect(url_for("auth.setup_second_factor"), code=303)
+
+
+def _pending_key() -> str:
+    return "login-code:" + str((session.get("pending_login") or {}).get("user_id", request.remote_addr))
+
+
+@bp.route("/second-factor", methods=["GET", "POST"])
+@limiter.limit(_per_address_limit, methods=["POST"])
+@limiter.limit("10/10minutes", key_func=_pending_key, methods=["POST"], deduct_when=_failed)
+def second_factor():
+    g.no_store = True
+    user = _pending_user()
+    if user is None or not user.totp_enabled:
+        flash(_l("Sign in again: the sign-in took too long or was not started."))
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    if request.method == "POST":
+        if form.validate() and verify_totp(user, form.code.data):
+            return _finish_login(user, second_factor_passed=True)
+        record_event(request_actor(f"user:{user.id}"), "login.second_factor_failed", user)
+        db.session.commit()
+        form.code.errors = [_l("The code is wrong or has already been used. Enter the current code.")]
+        return render_template("auth/second_factor.html", form=form), 401
+    return render_template("auth/second_factor.html", form=form)
+
+
+@bp.route("/second-factor/setup", methods=["GET", "POST"])
+@limiter.limit(_per_address_limit, methods=["POST"])
+@limiter.limit("10/10minutes", key_func=_pending_key, methods=["POST"], deduct_when=_failed)
+def setup_second_factor():
+    """First sign-in of a role that needs a second factor: register an authenticator app now (R20)."""
+    g.no_store = True
+    user = _pending_user()
+    secret = session.get("pending_totp_secret")
+    if user is None or secret is None or user.totp_enabled:
+        return redirect(url_for("auth.login"))
+    form = CodeForm()
+    status = 200
+    if request.method == "POST":
+        if form.validate() and verify_totp(user, form.code.data, secret=secret):
+            enable_totp(user, secret, request_actor(f"user:{user.id}"))
+            return _finish_login(user, second_factor_passed=True)
+        form.code.errors = [_l("The code is wrong. Check the app was set up with the key below and try again.")]
+        status = 401
+    return render_template(
+        "auth/second_factor_setup.html", form=form, secret=secret, uri=totp_uri(user, secret)
+    ), status
+
+
+@bp.post("/logout")
+@login_required
+def logout():
+    form = LogoutForm()
+    if form.validate():
+        row = db.session.get(UserSession, current_user.session_id)
+        if row is not None:
+            end_session(row, request_actor(f"user:{current_user.id}"))
+            db.session.commit()
+    logout_user()
+    session.clear()
+    flash(_l("You have signed out."))
+    return redirect(url_for("auth.login"), code=303)
+
+
+@bp.get("/account")
+@login_required
+def account():
+    g.no_store = True
+    return render_template("auth/account.html", logout_form=LogoutForm())

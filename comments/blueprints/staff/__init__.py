@@ -1,0 +1,10 @@
+"""The back office of the secretariat and the departments. Every view declares its permission."""
+
+from flask import Blueprint
+
+from comments.permissions import guard_blueprint
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+guard_blueprint(bp)
+
+from comments.blueprints.staff import routes  # noqa: E402,F401 - registers the routes on bp

@@ -1,0 +1,67 @@
+"""Demo accounts for `make run`: one per role of the design, each with a password made for this checkout.
+
+Nothing here is a fixed secret: passwords and TOTP keys are drawn at random when the accounts are
+created, printed once and written to instance/demo-accounts.txt (readable by the owner only).
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from comments.domain.accounts import create_user, enable_totp, new_totp_secret
+from comments.domain.audit import Actor
+from comments.extensions import db
+from comments.models import Department, User
+from comments.permissions import Role
+
+DEMO_DEPARTMENT = "保健福祉局健康部健康保険課"
+DEMO_ACCOUNTS = [
+    ("admin@example.jp", "管理者 デモ", {Role.administrator}),
+    ("jimukyoku@example.jp", "事務局 デモ", {Role.secretariat}),
+    ("kenkohoken@example.jp", "健康保険課 デモ", {Role.department_staff}),
+    ("bukaicho@example.jp", "部会長 デモ", {Role.chair}),
+    ("iin@example.jp", "部会委員 デモ", {Role.member}),
+]
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    password: str
+    totp_secret: str | None
+    roles: frozenset[Role]
+
+
+def demo_password() -> str:
+    """Four random words of hex are long and unguessable, and easy to copy from a terminal."""
+    return "-".join(secrets.token_hex(3) for _ in range(4))
+
+
+def seed_demo_accounts(actor: Actor) -> list[DemoAccount]:
+    """Create the demo accounts that do not exist yet; return those created, with their secrets."""
+    department = db.session.execute(select(Department).where(Department.name == DEMO_DEPARTMENT)).scalar_one_or_none()
+    if department is None:
+        department = Department(name=DEMO_DEPARTMENT)
+        db.session.add(department)
+    created = []
+    for email, name, roles in DEMO_ACCOUNTS:
+        if db.session.execute(select(User.id).where(User.email == email)).first():
+            continue
+        password = demo_password()
+        user = create_user(
+            email=email,
+            display_name=name,
+            password=password,
+            roles=roles,
+            actor=actor,
+            department=department if Role.department_staff in roles else None,
+        )
+        secret = None
+        if user.needs_second_factor:
+            secret = new_totp_secret()
+            enable_totp(user, secret, actor)
+        created.append(DemoAccount(email, password, secret, frozenset(roles)))
+    return created

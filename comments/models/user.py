@@ -1,0 +1,99 @@
+"""Staff and committee accounts, their departments and their server-side sessions."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from comments.extensions import db
+from comments.models.types import UTCDateTime, enum_column, utcnow
+from comments.permissions import Permission, Role, has_permission
+
+# Roles whose accounts must use a second factor (R20).
+SECOND_FACTOR_ROLES = frozenset({Role.administrator, Role.secretariat, Role.department_staff})
+
+
+class Department(db.Model):
+    """A city office that owns an affair and answers for it (実施機関, e.g. 健康保険課)."""
+
+    __tablename__ = "departments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    # Set when the user is loaded from a live session; Flask-Login keeps this id in the cookie, so the
+    # cookie names a session row, never the account itself.
+    session_id = None  # not mapped: a plain attribute of the loaded instance
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)  # stored lower-case; the login name
+    display_name: Mapped[str] = mapped_column(String(200))
+    password_hash: Mapped[str] = mapped_column(String(255))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_enabled: Mapped[bool] = mapped_column(default=False)
+    # The last TOTP time step accepted, so a code cannot be used twice.
+    totp_last_step: Mapped[int | None]
+    active: Mapped[bool] = mapped_column(default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    department: Mapped[Department | None] = relationship()
+    role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")
+
+    def get_id(self) -> str | None:
+        return self.session_id
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        return frozenset(row.role for row in self.role_rows)
+
+    def can(self, permission: Permission) -> bool:
+        return self.active and has_permission(self.roles, permission)
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Whether this account must sign in with a TOTP code (R20); committee members may opt in."""
+        return bool(self.roles & SECOND_FACTOR_ROLES) or self.totp_enabled
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+    __table_args__ = (UniqueConstraint("user_id", "role", name="uq_user_roles_user_role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    role: Mapped[Role] = mapped_column(enum_column(Role, "role"))
+
+
+class UserSession(db.Model):
+    """A signed-in browser. The cookie carries only this row's random id; the row decides (R23, R24).
+
+    Logging out, deactivating the account or running past the idle or absolute limit ends the row,
+    so the session stops working at once whatever the browser still holds.
+    """
+
+    __tablename__ = "user_sessions"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)  # secrets.token_urlsafe, never reused
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Whether the second factor was passed in this session (always true when one is required).
+    second_factor_passed: Mapped[bool] = mapped_column(default=False)
+    ip: Mapped[str | None] = mapped_column(String(45))
+
+    user: Mapped[User] = relationship()

@@ -24,6 +24,13 @@ class ConsultationStatus(enum.StrEnum):
     archived = "archived"
 
 
+class PostalRule(enum.StrEnum):
+    """Which date counts for post: the postmark (消印有効) or the arrival (必着)."""
+
+    postmark = "postmark"
+    arrival = "arrival"
+
+
 class MaterialKind(enum.StrEnum):
     original = "original"  # the original PDF of the draft assessment
     reference = "reference"  # any other material (資料)
@@ -51,6 +58,9 @@ class Consultation(db.Model):
     # The consultation's policy on the submitter's personal data; both optional by default.
     require_name: Mapped[bool] = mapped_column(default=False)
     require_contact: Mapped[bool] = mapped_column(default=False)
+    postal_rule: Mapped[PostalRule] = mapped_column(
+        enum_column(PostalRule, "postal_rule"), default=PostalRule.arrival, server_default=PostalRule.arrival.value
+    )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
     sections: Mapped[list[Section]] = relationship(
@@ -58,6 +68,9 @@ class Consultation(db.Model):
     )
     materials: Mapped[list[Material]] = relationship(
         back_populates="consultation", order_by="Material.id", cascade="all, delete-orphan"
+    )
+    extensions: Mapped[list[DeadlineExtension]] = relationship(
+        back_populates="consultation", order_by="DeadlineExtension.id", cascade="all, delete-orphan"
     )
 
     @property
@@ -110,3 +123,19 @@ class Material(db.Model):
     public: Mapped[bool] = mapped_column(default=True)
 
     consultation: Mapped[Consultation] = relationship(back_populates="materials")
+
+
+class DeadlineExtension(db.Model):
+    """A deadline moved later (R54): shown on the public page with the old and new dates."""
+
+    __tablename__ = "deadline_extensions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"), index=True)
+    old_closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    new_closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    reason: Mapped[str] = mapped_column(Text)
+    extended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    extended_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    consultation: Mapped[Consultation] = relationship(back_populates="extensions")

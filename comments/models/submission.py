@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -53,6 +53,11 @@ class Submission(db.Model):
     # SHA-256 over the text and the attachments, shown on the receipt (see domain/receipts.py).
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    # Paper, fax and in-person intake (issue 3): who keyed it in, the day it arrived and, for post, the
+    # postmark. Set when the row is written and never changed, like the rest of the submission.
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    arrived_on: Mapped[date | None]
+    postmarked_on: Mapped[date | None]
 
     consultation = relationship("Consultation")
     section = relationship("Section")
@@ -101,3 +106,41 @@ def refuse_changes(mapper, connection, target) -> None:
     changed = [attr.key for attr in mapper.column_attrs if state.attrs[attr.key].history.has_changes()]
     if changed:
         raise SubmissionImmutableError(f"{type(target).__name__} {target.id} is immutable; tried to change {changed}")
+
+
+class SubmissionSearch(db.Model):
+    """The searchable form of a submission's text: overlapping character bigrams, space-separated.
+
+    Japanese has no spaces between words, and two-character words (意見, 暗号) are common, so the text is
+    indexed as bigrams on both databases: SQLite through an FTS5 table over this one (kept in step by
+    triggers, see the migration), PostgreSQL through a GIN index on to_tsvector('simple', terms).
+    """
+
+    __tablename__ = "submission_search"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
+    terms: Mapped[str] = mapped_column(Text)
+
+
+class TranscriptionCheck(db.Model):
+    """A second person checked a keyed-in submission against its scan (the four-eyes rule)."""
+
+    __tablename__ = "transcription_checks"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    checked_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    checked_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class LateDecision(db.Model):
+    """Staff's decision on a submission that arrived after the period (R53), with the reason."""
+
+    __tablename__ = "late_decisions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
+    included: Mapped[bool]
+    reason: Mapped[str] = mapped_column(Text)
+    decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime] = mapped_column(UTCDateTime())

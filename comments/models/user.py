@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from comments.extensions import db
@@ -97,3 +97,16 @@ class UserSession(db.Model):
     ip: Mapped[str | None] = mapped_column(String(45))
 
     user: Mapped[User] = relationship()
+
+
+class AccountReview(db.Model):
+    """The periodic review of every account and its roles, with who did it (accounts of people who moved
+    must go at once)."""
+
+    __tablename__ = "account_reviews"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    reviewed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    accounts_reviewed: Mapped[int]
+    note: Mapped[str] = mapped_column(Text, default="")

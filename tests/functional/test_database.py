@@ -6,12 +6,14 @@ from alembic.migration import MigrationContext
 from sqlalchemy import text
 
 from comments.extensions import db
+from comments.schema import include_name
 from tests import dbutil
 
 
 def test_migrations_match_the_models(db_session):
     connection = db_session.connection()
-    differences = compare_metadata(MigrationContext.configure(connection), db.metadata)
+    context = MigrationContext.configure(connection, opts={"include_name": include_name})
+    differences = compare_metadata(context, db.metadata)
     assert differences == []
 
 

@@ -245,3 +245,86 @@ def active_session_count(user: User) -> int:
         .select_from(UserSession)
         .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
     )
+
+
+def record_account_review(reviewer: User, note: str, actor: Actor):
+    """Record the periodic review of every account and its roles (accounts of people who moved must go)."""
+    from comments.models import AccountReview
+
+    count = db.session.scalar(select(func.count()).select_from(User))
+    review = AccountReview(reviewed_by_id=reviewer.id, accounts_reviewed=count, note=(note or "").strip())
+    db.session.add(review)
+    db.session.flush()
+    record_event(actor, "accounts.reviewed", review, accounts=count)
+    return review
+
+
+def last_account_review():
+    """The latest account review and who did it, or None."""
+    from comments.models import AccountReview
+
+    return db.session.execute(
+        select(AccountReview, User)
+        .join(User, User.id == AccountReview.reviewed_by_id)
+        .order_by(AccountReview.id.desc())
+    ).first()
+
+
+RESET_SALT = "password-reset"
+RESET_MAX_AGE_SECONDS = 3600
+
+
+def _reset_serializer():
+    from itsdangerous import URLSafeTimedSerializer
+
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt=RESET_SALT)
+
+
+def _password_fingerprint(user: User) -> str:
+    """Binds a reset token to the current password: once the password changes, the token is spent."""
+    import hashlib
+
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:16]
+
+
+def request_password_reset(email: str, reset_url_for, actor: Actor) -> None:
+    """Mail a reset link (valid one hour, usable once) to an active account; say nothing either way, so the
+    form cannot be used to find out which addresses have accounts."""
+    from flask import render_template
+
+    from comments.mail.outbox import enqueue_mail
+
+    user = db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
+    if user is None or not user.active:
+        return
+    token = _reset_serializer().dumps({"user": user.id, "pw": _password_fingerprint(user)})
+    body = render_template("mail/password_reset.txt", user=user, url=reset_url_for(token))
+    enqueue_mail(to=user.email, subject=str(_l("Resetting your password")), body=body)
+    record_event(actor, "password.reset_requested", user)
+
+
+def user_for_reset_token(token: str) -> User | None:
+    """The account a valid, unused, unexpired reset token belongs to, or None."""
+    from itsdangerous import BadSignature
+
+    try:
+        payload = _reset_serializer().loads(token, max_age=RESET_MAX_AGE_SECONDS)
+    except BadSignature:
+        return None
+    user = db.session.get(User, payload.get("user"))
+    if user is None or not user.active or payload.get("pw") != _password_fingerprint(user):
+        return None
+    return user
+
+
+def reset_password(user: User, password: str, actor: Actor) -> None:
+    """Set a new password (the policy applies) and end every open session of the account."""
+    check_password_policy(password, user_inputs=(user.email, user.display_name))
+    user.password_hash = _hasher().hash(password)
+    user.password_changed_at = clock.now()
+    db.session.execute(
+        update(UserSession)
+        .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
+        .values(ended_at=clock.now())
+    )
+    record_event(actor, "password.reset", user)

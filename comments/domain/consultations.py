@@ -1,13 +1,192 @@
-"""Running a consultation through its lifecycle."""
+"""Running a consultation through its lifecycle: create, edit, sections, materials, open, extend, close."""
 
 from __future__ import annotations
 
-from flask_babel import lazy_gettext as _l
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, fields
+from datetime import datetime
 
-from comments.domain import DomainError
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from comments.domain import DomainError, clock
 from comments.domain.audit import Actor, record_event
 from comments.domain.deadlines import check_comment_period
-from comments.models import Consultation, ConsultationStatus
+from comments.domain.uploads import BlobStore, CheckedFile
+from comments.extensions import db
+from comments.models import (
+    Consultation,
+    ConsultationStatus,
+    DeadlineExtension,
+    Material,
+    MaterialKind,
+    PostalRule,
+    Section,
+    User,
+)
+
+SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Once the public has seen a consultation, only what does not change the terms of the comment may be
+# edited: the dates move only through extend_deadline (R54), and the address of the page never changes.
+FIELDS_EDITABLE_AFTER_DRAFT = frozenset({"system_name", "evaluation_group", "summary"})
+
+
+@dataclass(frozen=True)
+class ConsultationDetails:
+    """What the secretariat enters about a consultation; the dates are instants (aware datetimes)."""
+
+    title: str
+    slug: str
+    affair: str
+    department: str
+    opens_at: datetime
+    closes_at: datetime
+    system_name: str = ""
+    evaluation_group: str = ""
+    summary: str = ""
+    shortening_reason: str | None = None
+    postal_rule: PostalRule = PostalRule.arrival
+
+
+def _check_details(details: ConsultationDetails, consultation: Consultation | None) -> None:
+    for name, message in (
+        ("title", _l("Enter the title of the draft assessment.")),
+        ("affair", _l("Enter the affair (事務) the assessment covers.")),
+        ("department", _l("Enter the department responsible for the affair.")),
+    ):
+        if not (getattr(details, name) or "").strip():
+            raise DomainError(message, field=name)
+    if not SLUG_PATTERN.match(details.slug or ""):
+        raise DomainError(
+            _l("The address may contain only lower-case letters, digits and single hyphens, such as 2025-koki-korei."),
+            field="slug",
+        )
+    taken = db.session.execute(
+        select(Consultation.id).where(Consultation.slug == details.slug).limit(1)
+    ).scalar_one_or_none()
+    if taken is not None and (consultation is None or taken != consultation.id):
+        raise DomainError(_l("Another consultation already uses this address; choose another."), field="slug")
+    check_comment_period(details.opens_at, details.closes_at, details.shortening_reason)
+
+
+def _normalised(details: ConsultationDetails) -> dict:
+    values = {field.name: getattr(details, field.name) for field in fields(details)}
+    for name, value in values.items():
+        if isinstance(value, str):
+            values[name] = value.strip()
+    values["shortening_reason"] = values["shortening_reason"] or None
+    return values
+
+
+def create_consultation(details: ConsultationDetails, actor: Actor) -> Consultation:
+    """A new consultation in draft, its period checked by the 30-day rule (R01) already."""
+    _check_details(details, None)
+    consultation = Consultation(status=ConsultationStatus.draft, **_normalised(details))
+    db.session.add(consultation)
+    db.session.flush()
+    record_event(actor, "consultation.created", consultation, slug=consultation.slug)
+    return consultation
+
+
+def update_consultation(consultation: Consultation, details: ConsultationDetails, actor: Actor) -> list[str]:
+    """Save the edited details; return the names of the fields that changed.
+
+    Everything may change while the consultation is a draft; afterwards only the system name, the
+    evaluation group and the summary, and an attempt to change anything else is refused by name.
+    """
+    values = _normalised(details)
+    changed = [name for name, value in values.items() if getattr(consultation, name) != value]
+    if consultation.status != ConsultationStatus.draft:
+        locked = [name for name in changed if name not in FIELDS_EDITABLE_AFTER_DRAFT]
+        if locked:
+            raise DomainError(
+                _l(
+                    "This consultation has been published, so only the system, the evaluation group and the "
+                    "summary can be changed. To move the deadline, extend it."
+                ),
+                field=locked[0],
+            )
+    else:
+        _check_details(details, consultation)
+    for name in changed:
+        setattr(consultation, name, values[name])
+    if changed:
+        db.session.flush()
+        record_event(actor, "consultation.updated", consultation, fields=sorted(changed))
+    return changed
+
+
+def replace_sections(consultation: Consultation, parsed: Sequence, actor: Actor) -> int:
+    """Replace every section of a draft by ``parsed`` (ParsedSection-like: number, heading, body, page).
+
+    Only a draft: once published, opinions point at sections, and the text the public commented on
+    must stay as it was. Returns how many sections the draft now has.
+    """
+    if consultation.status != ConsultationStatus.draft:
+        raise DomainError(_l("Sections can be replaced only while the consultation is a draft."))
+    if not parsed:
+        raise DomainError(_l("There are no sections to import."), field="source")
+    previous = len(consultation.sections)
+    consultation.sections.clear()
+    db.session.flush()  # the old positions go before the new ones take them
+    for position, item in enumerate(parsed, start=1):
+        consultation.sections.append(
+            Section(position=position, number=item.number, heading=item.heading, page=item.page, body=item.body)
+        )
+    db.session.flush()
+    record_event(actor, "consultation.sections_replaced", consultation, removed=previous, added=len(parsed))
+    return len(parsed)
+
+
+def attach_material(
+    consultation: Consultation,
+    upload: CheckedFile,
+    *,
+    title: str,
+    kind: MaterialKind,
+    public: bool,
+    actor: Actor,
+    blob_store: BlobStore,
+) -> tuple[Material, bool]:
+    """Store a checked file as a material of the consultation; return it and whether its blob is new.
+
+    The original of the draft must be a PDF, and there is one: a new original turns the previous one
+    into an ordinary material. The caller discards the blob if the transaction then fails.
+    """
+    title = (title or "").strip() or upload.filename
+    if kind == MaterialKind.original and upload.content_type != "application/pdf":
+        raise DomainError(_l("The original of the draft must be a PDF file."), field="document")
+    if consultation.status in (ConsultationStatus.published, ConsultationStatus.archived):
+        raise DomainError(_l("Materials cannot be added after the results are published."))
+    demoted = None
+    if kind == MaterialKind.original:
+        for material in consultation.materials:
+            if material.kind == MaterialKind.original:
+                material.kind = MaterialKind.reference
+                demoted = material.id
+    sha256, created = blob_store.put(upload.data)
+    material = Material(
+        kind=kind,
+        title=title[:300],
+        filename=upload.filename,
+        content_type=upload.content_type,
+        size=upload.size,
+        sha256=sha256,
+        public=public,
+    )
+    consultation.materials.append(material)
+    db.session.flush()
+    record_event(
+        actor,
+        "consultation.material_attached",
+        consultation,
+        material_id=material.id,
+        kind=kind.value,
+        public=public,
+        previous_original=demoted,
+    )
+    return material, created
 
 
 def open_consultation(consultation: Consultation, actor: Actor) -> None:
@@ -15,6 +194,8 @@ def open_consultation(consultation: Consultation, actor: Actor) -> None:
     if consultation.status != ConsultationStatus.draft:
         raise DomainError(_l("Only a draft consultation can be opened."))
     check_comment_period(consultation.opens_at, consultation.closes_at, consultation.shortening_reason)
+    if not consultation.sections:
+        raise DomainError(_l("Import the sections of the draft before publishing it."))
     consultation.status = ConsultationStatus.open
     record_event(
         actor,
@@ -22,3 +203,56 @@ def open_consultation(consultation: Consultation, actor: Actor) -> None:
         consultation,
         shortened=bool((consultation.shortening_reason or "").strip()),
     )
+
+
+def extend_deadline(
+    consultation: Consultation, new_closes_at: datetime, reason: str, *, user: User | None, actor: Actor
+) -> DeadlineExtension:
+    """Move the deadline of an open consultation later (R54); the public page shows old and new dates.
+
+    A deadline that has already passed is not extended: people turned away in between would have been
+    treated differently from those who come after.
+    """
+    if consultation.status != ConsultationStatus.open:
+        raise DomainError(_l("Only an open consultation can have its deadline extended."))
+    if clock.now() >= consultation.closes_at:
+        raise DomainError(_l("The comment period has already ended, so its deadline can no longer be extended."))
+    if new_closes_at <= consultation.closes_at:
+        raise DomainError(_l("The new closing date must be later than the current one."), field="new_closes_on")
+    reason = (reason or "").strip()
+    if not reason:
+        raise DomainError(_l("Give the reason for the extension; it is shown to the public."), field="reason")
+    extension = DeadlineExtension(
+        old_closes_at=consultation.closes_at,
+        new_closes_at=new_closes_at,
+        reason=reason,
+        extended_by_id=user.id if user is not None else None,
+    )
+    consultation.extensions.append(extension)
+    consultation.closes_at = new_closes_at
+    db.session.flush()
+    record_event(
+        actor,
+        "consultation.deadline_extended",
+        consultation,
+        extension_id=extension.id,
+        old_closes_at=extension.old_closes_at.isoformat(),
+        new_closes_at=new_closes_at.isoformat(),
+    )
+    return extension
+
+
+def close_consultation(consultation: Consultation, actor: Actor) -> None:
+    """End the comment period's bookkeeping once its deadline has passed: open → closed.
+
+    Not before: closing early would cut the period the notice promised (R01).
+    """
+    if consultation.status != ConsultationStatus.open:
+        raise DomainError(_l("Only an open consultation can be closed."))
+    if clock.now() < consultation.closes_at:
+        raise DomainError(
+            _l("The comment period has not ended yet; the consultation can be closed once its deadline has passed.")
+        )
+    consultation.status = ConsultationStatus.closed
+    db.session.flush()
+    record_event(actor, "consultation.closed", consultation)

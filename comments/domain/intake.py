@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, timedelta
 
 from flask import current_app, render_template
 from flask_babel import force_locale, get_locale
@@ -12,14 +12,26 @@ from sqlalchemy import bindparam, select
 
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
+from comments.domain.clock import JAPAN
 from comments.domain.deadlines import period_accepts
 from comments.domain.masking import mask_individual_numbers
 from comments.domain.receipts import FingerprintedFile, compute_fingerprint, new_receipt_number
+from comments.domain.search import index_submission
 from comments.domain.text import clean_line, clean_text
 from comments.domain.uploads import BlobStore, CheckedFile
 from comments.extensions import db
 from comments.mail.outbox import enqueue_mail
-from comments.models import Attachment, Channel, Consultation, Section, Submission, Submitter, SubmitterKind
+from comments.models import (
+    Attachment,
+    Channel,
+    Consultation,
+    ConsultationStatus,
+    PostalRule,
+    Section,
+    Submission,
+    Submitter,
+    SubmitterKind,
+)
 
 RECEIPT_ATTEMPTS = 5
 
@@ -127,7 +139,9 @@ _PERIOD_AND_RECEIPT = (
 )
 
 
-def _lock_period_and_draw_receipt(consultation: Consultation, received_at: datetime) -> str:
+def _lock_period_and_draw_receipt(
+    consultation: Consultation, received_at: datetime, *, judge_period: bool = True
+) -> str:
     """Judge the period again and draw an unused receipt number, in one statement; return the number.
 
     On PostgreSQL the consultation's row is read with a shared lock (FOR SHARE), so a concurrent close or
@@ -141,11 +155,34 @@ def _lock_period_and_draw_receipt(consultation: Consultation, received_at: datet
         status, opens_at, closes_at, number_taken = db.session.execute(
             _PERIOD_AND_RECEIPT, {"consultation_id": consultation.id, "receipt_number": number}
         ).one()
-        if not period_accepts(status, opens_at, closes_at, received_at):
+        if judge_period and not period_accepts(status, opens_at, closes_at, received_at):
             raise PeriodClosedError(_l("The comment period of this consultation has ended."))
         if not number_taken:
             return number
     raise RuntimeError("could not draw an unused receipt number")
+
+
+@dataclass(frozen=True)
+class StaffEntry:
+    """A submission keyed in by staff from post, fax, a visit or a forwarded e-mail."""
+
+    entered_by_id: int
+    arrived_on: date
+    postmarked_on: date | None = None
+
+
+def counted_day(consultation: Consultation, channel: Channel, entry: StaffEntry) -> date:
+    """The day that decides whether paper came in time: the postmark for post under 消印有効, else arrival."""
+    if channel == Channel.post and consultation.postal_rule == PostalRule.postmark and entry.postmarked_on:
+        return entry.postmarked_on
+    return entry.arrived_on
+
+
+def is_late(consultation: Consultation, channel: Channel, entry: StaffEntry) -> bool:
+    """Whether a keyed-in submission falls outside the period, judged on its counted day in Japan time."""
+    first_day = consultation.opens_at.astimezone(JAPAN).date()
+    last_day = (consultation.closes_at - timedelta(microseconds=1)).astimezone(JAPAN).date()
+    return not first_day <= counted_day(consultation, channel, entry) <= last_day
 
 
 def accept_submission(
@@ -155,6 +192,7 @@ def accept_submission(
     received_at: datetime,
     actor: Actor,
     blob_store: BlobStore,
+    staff_entry: StaffEntry | None = None,
 ) -> AcceptedSubmission:
     """Store ``draft`` as a submission of the consultation, if ``received_at`` is inside its period.
 
@@ -162,8 +200,18 @@ def accept_submission(
     that arrived before the deadline is kept however late its transaction commits (R52). The personal
     data, the attachments, the receipt e-mail in the outbox and the audit event are written in the same
     transaction; the caller commits once.
+
+    A ``staff_entry`` (paper, fax, in person, forwarded e-mail) is stored whatever its date: one that
+    arrived outside the period is marked late and counts only once staff record a decision (R53).
     """
-    receipt_number = _lock_period_and_draw_receipt(consultation, received_at)
+    late = False
+    if staff_entry is not None:
+        if draft.channel == Channel.web:
+            raise DomainError(_l("Staff enter post, fax, in-person and e-mail submissions, not web ones."))
+        if consultation.status == ConsultationStatus.draft:
+            raise DomainError(_l("This consultation has not been published yet."))
+        late = is_late(consultation, draft.channel, staff_entry)
+    receipt_number = _lock_period_and_draw_receipt(consultation, received_at, judge_period=staff_entry is None)
     _check_draft(consultation, draft)
 
     body, masked = mask_individual_numbers(clean_text(draft.body))
@@ -185,7 +233,10 @@ def accept_submission(
         submitter_kind=draft.submitter_kind,
         body=body,
         received_at=received_at,
-        late=False,
+        late=late,
+        entered_by_id=staff_entry.entered_by_id if staff_entry else None,
+        arrived_on=staff_entry.arrived_on if staff_entry else None,
+        postmarked_on=staff_entry.postmarked_on if staff_entry else None,
         masked_numbers=masked,
         fingerprint=compute_fingerprint(body, [FingerprintedFile(f.filename, f.sha256) for f in files]),
         submitter=Submitter(
@@ -214,6 +265,7 @@ def accept_submission(
         if email:
             queue_receipt_mail(submission, email)
         db.session.flush()
+        index_submission(submission)
         record_event(
             actor,
             "submission.accepted",

@@ -179,3 +179,33 @@ def test_session_cookie_is_host_prefixed_secure_and_httponly(database_url, tmp_p
     for flag in ("Secure", "HttpOnly", "Path=/", "SameSite=Lax"):
         assert flag in cookie
     assert "Domain" not in cookie
+
+
+def test_password_reset_by_mail_through_the_outbox(app, client):
+    import re
+
+    from comments.models import OutboxMessage
+
+    member = make_user(Role.member)
+    other = app.test_client()
+    sign_in(other, member)
+    page = client.get("/auth/password-reset").get_data(as_text=True)
+    response = client.post("/auth/password-reset", data={"csrf_token": csrf_token_from(page), "email": member.email})
+    assert response.status_code == 303
+    unknown = client.post(
+        "/auth/password-reset", data={"csrf_token": csrf_token_from(page), "email": "nobody@example.jp"}
+    )
+    assert unknown.status_code == 303, "the same answer for an unknown address"
+    mail = db.session.execute(select(OutboxMessage).where(OutboxMessage.to_address == member.email)).scalar_one()
+    link = re.search(r"http://localhost(/auth/password-reset/\S+)", mail.body_text).group(1)
+    form = client.get(link).get_data(as_text=True)
+    weak = client.post(
+        link, data={"csrf_token": csrf_token_from(form), "password": "password1234", "confirm": "password1234"}
+    )
+    assert weak.status_code == 422
+    new = "a-brand-new-passphrase-for-2026"
+    done = client.post(link, data={"csrf_token": csrf_token_from(form), "password": new, "confirm": new})
+    assert done.status_code == 303
+    assert other.get("/auth/account").status_code == 302, "open sessions end with the old password"
+    assert client.get(link).status_code == 302, "the link works once"
+    assert sign_in(app.test_client(), member, password=new).status_code == 303

@@ -2,26 +2,138 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from comments.blueprints.admin import bp
-from comments.blueprints.admin.forms import ConfirmForm
-from comments.domain.accounts import deactivate_user
-from comments.domain.audit import Actor
+from comments.blueprints.admin.forms import AuditFilterForm, AuditReviewForm, ConfirmForm, ReviewForm
+from comments.domain import DomainError
+from comments.domain.accounts import (
+    active_session_count,
+    deactivate_user,
+    last_account_review,
+    record_account_review,
+)
+from comments.domain.audit import Actor, record_event
+from comments.domain.audit_review import (
+    CSV_HEADER,
+    AuditFilter,
+    export_rows,
+    find_events,
+    flag_unusual,
+    recent_reviews,
+    record_audit_review,
+)
+from comments.domain.deadlines import end_of_day, start_of_day
+from comments.exports.csv import build_csv
 from comments.extensions import db
 from comments.models import User
 from comments.permissions import Permission, require
 
 
+def admin_actor() -> Actor:
+    return Actor(f"user:{current_user.id}", ip=request.remote_addr, request_id=g.get("request_id"))
+
+
 @bp.get("/accounts")
 @require(Permission.account_manage)
 def list_accounts():
+    """Every account with its roles, last sign-in and open sessions, and the last periodic review."""
     g.no_store = True
     users = db.session.execute(select(User).order_by(User.email)).scalars().all()
-    return render_template("admin/account_list.html", users=users, form=ConfirmForm())
+    return render_template(
+        "admin/account_list.html",
+        users=users,
+        form=ConfirmForm(),
+        review_form=ReviewForm(),
+        last_review=last_account_review(),
+        open_sessions={user.id: active_session_count(user) for user in users},
+    )
+
+
+@bp.post("/accounts/review")
+@require(Permission.account_manage)
+def review_accounts():
+    form = ReviewForm()
+    if not form.validate():
+        abort(400)
+    record_account_review(current_user, form.note.data, admin_actor())
+    db.session.commit()
+    flash(_l("The review of all accounts is recorded."))
+    return redirect(url_for("admin.list_accounts"), code=303)
+
+
+def _audit_filter(form: AuditFilterForm) -> AuditFilter:
+    return AuditFilter(
+        actor=(form.actor.data or "").strip(),
+        action=(form.action.data or "").strip(),
+        start=start_of_day(form.start.data) if form.start.data else None,
+        end=end_of_day(form.end.data) if form.end.data else None,
+    )
+
+
+@bp.get("/audit")
+@require(Permission.audit_review)
+def review_audit():
+    """The audit trail with filters, the unusual patterns flagged, and who reviewed which period."""
+    g.no_store = True
+    form = AuditFilterForm(request.args)
+    if not form.validate():
+        return render_template(
+            "admin/audit_review.html", form=form, events=[], flags=None, reviews=[], review_form=AuditReviewForm()
+        ), 422
+    audit_filter = _audit_filter(form)
+    review_form = AuditReviewForm(start=form.start.data, end=form.end.data)
+    return render_template(
+        "admin/audit_review.html",
+        form=form,
+        events=find_events(audit_filter),
+        flags=flag_unusual(audit_filter),
+        reviews=recent_reviews(),
+        review_form=review_form,
+    )
+
+
+@bp.post("/audit/review")
+@require(Permission.audit_review)
+def mark_audit_reviewed():
+    form = AuditReviewForm()
+    if not form.validate():
+        flash(_l("Enter the first and the last day reviewed."))
+        return redirect(url_for("admin.review_audit"), code=303)
+    try:
+        record_audit_review(
+            start_of_day(form.start.data), end_of_day(form.end.data), current_user, form.note.data, admin_actor()
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message)
+        return redirect(url_for("admin.review_audit"), code=303)
+    db.session.commit()
+    flash(_l("The period is marked as reviewed."))
+    return redirect(url_for("admin.review_audit"), code=303)
+
+
+@bp.get("/audit.csv")
+@require(Permission.audit_review)
+def export_audit():
+    """The filtered audit trail as CSV; the export itself goes into the trail."""
+    form = AuditFilterForm(request.args)
+    if not form.validate():
+        abort(400)
+    audit_filter = _audit_filter(form)
+    text = build_csv(CSV_HEADER, export_rows(audit_filter))
+    record_event(
+        admin_actor(), "audit.exported", User(), actor_filter=audit_filter.actor, action_filter=audit_filter.action
+    )
+    db.session.commit()
+    response = make_response(text)
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.post("/accounts/<int:user_id>/deactivate")

@@ -9,16 +9,19 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
 from comments.blueprints.auth import bp
-from comments.blueprints.auth.forms import CodeForm, LoginForm, LogoutForm
-from comments.domain import clock
+from comments.blueprints.auth.forms import CodeForm, LoginForm, LogoutForm, NewPasswordForm, PasswordResetRequestForm
+from comments.domain import DomainError, clock
 from comments.domain.accounts import (
     authenticate,
     enable_totp,
     end_session,
     new_totp_secret,
     normalise_email,
+    request_password_reset,
+    reset_password,
     start_session,
     totp_uri,
+    user_for_reset_token,
     verify_totp,
 )
 from comments.domain.audit import Actor, record_event
@@ -183,3 +186,47 @@ def logout():
 def account():
     g.no_store = True
     return render_template("auth/account.html", logout_form=LogoutForm())
+
+
+@bp.route("/password-reset", methods=["GET", "POST"])
+@limiter.limit(_per_address_limit, methods=["POST"])
+def request_reset():
+    """Ask for a reset link by e-mail; the answer is the same whether or not the address has an account."""
+    g.no_store = True
+    form = PasswordResetRequestForm()
+    if request.method == "POST":
+        if not form.validate():
+            return render_template("auth/password_reset_request.html", form=form), 422
+        request_password_reset(
+            form.email.data,
+            lambda token: url_for("auth.reset_with_token", token=token, _external=True),
+            request_actor(),
+        )
+        db.session.commit()
+        flash(_l("If the address has an account, a link to choose a new password is on its way."))
+        return redirect(url_for("auth.login"), code=303)
+    return render_template("auth/password_reset_request.html", form=form)
+
+
+@bp.route("/password-reset/<token>", methods=["GET", "POST"])
+@limiter.limit(_per_address_limit, methods=["POST"])
+def reset_with_token(token: str):
+    g.no_store = True
+    user = user_for_reset_token(token)
+    if user is None:
+        flash(_l("The link has expired or was already used. Ask for a new one."))
+        return redirect(url_for("auth.request_reset"))
+    form = NewPasswordForm()
+    if request.method == "POST":
+        if form.validate():
+            try:
+                reset_password(user, form.password.data, request_actor(f"user:{user.id}"))
+            except DomainError as error:
+                db.session.rollback()
+                form.password.errors = [error.message]
+            else:
+                db.session.commit()
+                flash(_l("Your password is changed. Sign in with it."))
+                return redirect(url_for("auth.login"), code=303)
+        return render_template("auth/password_reset.html", form=form, token=token), 422
+    return render_template("auth/password_reset.html", form=form, token=token)

@@ -8,6 +8,7 @@ from flask import current_app, request
 from flask_babel import format_datetime, get_locale, gettext
 
 from comments.domain.clock import JAPAN
+from comments.permissions import Permission
 
 
 def japan_time(value: datetime | None) -> str:
@@ -74,4 +75,5 @@ def template_helpers() -> dict:
         "current_locale": str(get_locale()),
         "organisation_name": current_app.config["ORGANISATION_NAME"],
         "current_path": request.full_path.rstrip("?") if request else "/",
+        "Permission": Permission,
     }

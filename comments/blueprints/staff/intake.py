@@ -1,1 +1,178 @@
-"""Back-office views: intake."""
+"""Back-office views: keying in post, fax, in-person and forwarded e-mail submissions (issue 3, point 5)."""
+
+from __future__ import annotations
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+from sqlalchemy import select
+
+from comments.blueprints.staff import bp
+from comments.blueprints.staff.intake_forms import CheckForm, LateDecisionForm, PaperSubmissionForm
+from comments.domain import DomainError, clock
+from comments.domain.audit import Actor
+from comments.domain.intake import StaffEntry, SubmissionDraft, accept_submission
+from comments.domain.paper import check_transcription, decide_late_submission
+from comments.domain.uploads import BlobStore, check_upload
+from comments.extensions import db
+from comments.models import (
+    Channel,
+    Consultation,
+    ConsultationStatus,
+    LateDecision,
+    Submission,
+    SubmitterKind,
+    TranscriptionCheck,
+)
+from comments.permissions import Permission, require
+from comments.transactions import begin_write, read_before_write
+
+
+def staff_actor() -> Actor:
+    return Actor(f"user:{current_user.id}", ip=request.remote_addr, request_id=g.get("request_id"))
+
+
+def _blob_store() -> BlobStore:
+    return BlobStore(current_app.config["ATTACHMENT_STORAGE"])
+
+
+def _load_consultation(consultation_id: int) -> Consultation:
+    consultation = db.session.get(Consultation, consultation_id)
+    if consultation is None or consultation.status == ConsultationStatus.draft:
+        abort(404)
+    return consultation
+
+
+def _read_scans(form: PaperSubmissionForm):
+    files, errors = [], []
+    max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
+    for storage in request.files.getlist(form.scans.name):
+        data = storage.stream.read(max_bytes + 1)
+        if not storage.filename and not data:
+            continue
+        try:
+            files.append(check_upload(storage.filename or "", data, max_bytes=max_bytes))
+        except DomainError as error:
+            errors.append(error.message)
+    return files, errors
+
+
+@bp.route("/consultations/<int:consultation_id>/intake", methods=["GET", "POST"])
+@require(Permission.submission_enter)
+def enter_submission(consultation_id: int):
+    """Key in a submission that came by post, fax, in person or forwarded e-mail, with its scan."""
+    g.no_store = True
+    read_before_write()
+    consultation = _load_consultation(consultation_id)
+    form = PaperSubmissionForm()
+    if request.method == "GET":
+        form.arrived_on.data = clock.now().astimezone(clock.JAPAN).date()
+        return render_template("staff/intake_form.html", form=form, consultation=consultation)
+    files, file_errors = _read_scans(form)
+    if not form.validate() or file_errors:
+        form.scans.errors = list(form.scans.errors or []) + file_errors
+        return render_template("staff/intake_form.html", form=form, consultation=consultation), 422
+    draft = SubmissionDraft(
+        body=form.body.data or "",
+        submitter_kind=SubmitterKind(form.submitter_kind.data),
+        channel=Channel(form.channel.data),
+        name=form.name.data or "",
+        email=form.email.data or "",
+        contact=form.contact.data or "",
+        files=files,
+    )
+    entry = StaffEntry(
+        entered_by_id=current_user.id, arrived_on=form.arrived_on.data, postmarked_on=form.postmarked_on.data
+    )
+    begin_write()
+    try:
+        accepted = accept_submission(
+            consultation,
+            draft,
+            received_at=g.received_at,
+            actor=staff_actor(),
+            blob_store=_blob_store(),
+            staff_entry=entry,
+        )
+    except DomainError as error:
+        db.session.rollback()
+        field = form._fields.get(error.field or "", form.body)
+        field.errors = [*list(field.errors or []), error.message]
+        return render_template("staff/intake_form.html", form=form, consultation=consultation), 422
+    submission_id = accepted.submission.id
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        for sha256 in accepted.created_blobs:
+            _blob_store().discard(sha256)
+        raise
+    return redirect(url_for("staff.show_entered_submission", submission_id=submission_id), code=303)
+
+
+def _load_entered(submission_id: int) -> Submission:
+    submission = db.session.get(Submission, submission_id)
+    if submission is None or submission.entered_by_id is None:
+        abort(404)
+    return submission
+
+
+@bp.get("/intake/<int:submission_id>")
+@require(Permission.submission_enter)
+def show_entered_submission(submission_id: int):
+    """What was keyed in, its receipt number, whether it is late, and its check and decision."""
+    g.no_store = True
+    submission = _load_entered(submission_id)
+    check = db.session.execute(
+        select(TranscriptionCheck).where(TranscriptionCheck.submission_id == submission.id)
+    ).scalar_one_or_none()
+    decision = db.session.execute(
+        select(LateDecision).where(LateDecision.submission_id == submission.id)
+    ).scalar_one_or_none()
+    return render_template(
+        "staff/intake_show.html",
+        submission=submission,
+        check=check,
+        decision=decision,
+        check_form=CheckForm(),
+        decision_form=LateDecisionForm(),
+        can_decide=current_user.can(Permission.consultation_manage),
+    )
+
+
+@bp.post("/intake/<int:submission_id>/check")
+@require(Permission.submission_enter)
+def check_entered_submission(submission_id: int):
+    submission = _load_entered(submission_id)
+    if not CheckForm().validate():
+        abort(400)
+    try:
+        check_transcription(submission, current_user, staff_actor())
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message)
+        return redirect(url_for("staff.show_entered_submission", submission_id=submission_id), code=303)
+    db.session.commit()
+    flash(_l("The transcription is marked as checked against the scan."))
+    return redirect(url_for("staff.show_entered_submission", submission_id=submission_id), code=303)
+
+
+@bp.post("/intake/<int:submission_id>/late-decision")
+@require(Permission.consultation_manage)
+def decide_late(submission_id: int):
+    submission = _load_entered(submission_id)
+    form = LateDecisionForm()
+    if not form.validate():
+        flash(_l("Write the reason for the decision."))
+        return redirect(url_for("staff.show_entered_submission", submission_id=submission_id), code=303)
+    try:
+        decide_late_submission(
+            submission, included=form.included.data, reason=form.reason.data, decider=current_user, actor=staff_actor()
+        )
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message)
+        return redirect(url_for("staff.show_entered_submission", submission_id=submission_id), code=303)
+    db.session.commit()
+    flash(_l("The decision is recorded."))
+    return redirect(url_for("staff.show_entered_submission", submission_id=submission_id), code=303)

@@ -1,0 +1,77 @@
+"""The inbox's filter form (GET, no CSRF: it changes nothing) and the reveal button (POST, CSRF)."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField
+from wtforms.validators import Length, Optional
+
+from comments.domain.inbox import InboxFilters
+from comments.models import Channel, SubmitterKind
+
+ANY = ""
+CHANNEL_CHOICES = [
+    SelectChoice(ANY, _l("Any")),
+    SelectChoice(Channel.web.value, _l("Web form")),
+    SelectChoice(Channel.email.value, _l("E-mail")),
+    SelectChoice(Channel.upload.value, _l("Upload")),
+    SelectChoice(Channel.post.value, _l("Post")),
+    SelectChoice(Channel.fax.value, _l("Fax")),
+    SelectChoice(Channel.in_person.value, _l("In person")),
+]
+KIND_CHOICES = [
+    SelectChoice(ANY, _l("Any")),
+    SelectChoice(SubmitterKind.citizen.value, _l("Resident, worker or student of the city")),
+    SelectChoice(SubmitterKind.organisation.value, _l("Business or organisation")),
+    SelectChoice(SubmitterKind.member.value, _l("Committee member")),
+    SelectChoice(SubmitterKind.observer.value, _l("Observer")),
+    SelectChoice(SubmitterKind.other.value, _l("Other")),
+]
+YES_NO_CHOICES = [SelectChoice(ANY, _l("Either")), SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
+
+
+def _yes_no(value: str) -> bool | None:
+    return {"yes": True, "no": False}.get(value)
+
+
+class InboxFilterForm(FlaskForm):
+    """What to narrow the inbox to; every field is optional."""
+
+    class Meta:
+        csrf = False  # a GET filter form: it changes nothing, and its URL must be shareable
+
+    q = StringField(_l("Search the text"), validators=[Optional(), Length(max=200)])
+    channel = SelectField(_l("Channel"), choices=CHANNEL_CHOICES, default=ANY)
+    submitter_kind = SelectField(_l("Submitter"), choices=KIND_CHOICES, default=ANY)
+    late = SelectField(_l("Arrived late"), choices=YES_NO_CHOICES, default=ANY)
+    attachments = SelectField(_l("Has attachments"), choices=YES_NO_CHOICES, default=ANY)
+    received_from = DateField(_l("Received from (Japan date)"), validators=[Optional()])
+    received_to = DateField(_l("Received until (Japan date)"), validators=[Optional()])
+    after = HiddenField()
+
+    def to_filters(self) -> InboxFilters:
+        return InboxFilters(
+            channel=Channel(self.channel.data) if self.channel.data else None,
+            submitter_kind=SubmitterKind(self.submitter_kind.data) if self.submitter_kind.data else None,
+            late=_yes_no(self.late.data),
+            has_attachments=_yes_no(self.attachments.data),
+            received_from=self.received_from.data,
+            received_to=self.received_to.data,
+            query=(self.q.data or "").strip(),
+        )
+
+    def query_args(self) -> dict[str, str]:
+        """The filters as URL parameters, for the next-page link."""
+        args = {}
+        for field in (self.q, self.channel, self.submitter_kind, self.late, self.attachments):
+            if field.data:
+                args[field.name] = field.data
+        for field in (self.received_from, self.received_to):
+            if field.data:
+                args[field.name] = field.data.isoformat()
+        return args
+
+
+class RevealPersonalDataForm(FlaskForm):
+    """The "Show personal data" button: a POST with a CSRF token, so a link or prefetch never reveals."""

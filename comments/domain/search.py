@@ -1,0 +1,150 @@
+"""Full-text search over submissions that works on Japanese, two-character words included.
+
+Japanese has no spaces between words and many words are two characters long (意見, 暗号, 市民), which
+SQLite's FTS5 trigram tokenizer cannot find. So the application writes each submission's text to
+``submission_search.terms`` as overlapping character bigrams, and both databases index those as plain
+space-separated words: SQLite through the FTS5 table ``submission_search_fts`` (unicode61 tokenizer),
+PostgreSQL through a GIN index on ``to_tsvector('simple', terms)``.
+
+The rule (``search_terms``), applied alike to the stored text and to what staff type in the search box:
+
+1. NFKC-normalise (full-width ＰＤＦ becomes PDF, half-width ｶﾅ becomes カナ) and lower-case.
+2. Split into runs of letters and digits (Unicode categories L* and N*); everything else (punctuation,
+   spaces, symbols) separates runs and is dropped.
+3. Each run of two or more characters becomes its overlapping bigrams (暗号化 -> 暗号 号化); a run of one
+   character stays as that character. ASCII words are *not* kept whole as well: their bigrams already
+   find them (pdf -> pd df), and one token kind keeps phrase positions simple.
+
+A query matches when, for every run of the query, its bigrams appear consecutively in that order (a
+phrase); runs separated by spaces or punctuation must all match, anywhere. A one-character query matches
+that character alone or as the first character of a bigram (a prefix search), which finds it in most
+places but not at the very end of a run: a known limit of bigram indexing.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+from sqlalchemy import bindparam, func, select, text
+
+from comments.extensions import db
+from comments.models import Submission, SubmissionSearch
+
+# Longest query we turn into a phrase: beyond this the search box is being misused, not searched.
+MAX_QUERY_CHARS = 200
+
+
+def _runs(value: str) -> list[str]:
+    """The runs of letters and digits of ``value`` after NFKC and lower-casing."""
+    value = unicodedata.normalize("NFKC", value).lower()
+    runs: list[str] = []
+    current: list[str] = []
+    for char in value:
+        if unicodedata.category(char)[0] in "LN":
+            current.append(char)
+        elif current:
+            runs.append("".join(current))
+            current = []
+    if current:
+        runs.append("".join(current))
+    return runs
+
+
+def _bigrams(run: str) -> list[str]:
+    if len(run) == 1:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def search_terms(value: str) -> str:
+    """``value`` as space-separated overlapping character bigrams, by the rule in the module docstring."""
+    return " ".join(" ".join(_bigrams(run)) for run in _runs(value))
+
+
+def index_submission(submission: Submission) -> None:
+    """Add the search row of a submission that has just been flushed (it needs its id).
+
+    One plain INSERT, not an ORM object: this runs on the citizen's submission path, and nothing ever
+    needs the row as an object. On SQLite the FTS5 table follows by trigger.
+    """
+    db.session.execute(_INSERT_TERMS, {"submission_id": submission.id, "terms": search_terms(submission.body)})
+
+
+_INSERT_TERMS = SubmissionSearch.__table__.insert()
+
+
+def query_phrases(query: str) -> list[list[str]]:
+    """The query as a list of phrases (one per run), each a list of bigrams; empty when nothing searchable."""
+    return [_bigrams(run) for run in _runs(query[:MAX_QUERY_CHARS])]
+
+
+def _fts5_query(phrases: list[list[str]]) -> str:
+    parts = []
+    for phrase in phrases:
+        if len(phrase) == 1 and len(phrase[0]) == 1:
+            parts.append('"' + phrase[0].replace('"', '""') + '"*')
+        else:
+            parts.append('"' + " ".join(phrase).replace('"', '""') + '"')
+    return " AND ".join(parts)
+
+
+def _tsquery(phrases: list[list[str]]) -> str:
+    """A to_tsquery('simple', ...) string: every bigram of every phrase joined by & (and).
+
+    Not <-> (followed by): the GIN index holds no positions, so PostgreSQL would recheck a phrase by
+    computing to_tsvector again for every candidate row, hundreds of milliseconds on a million rows.
+    The order is checked by ``_phrase_patterns`` instead. Each lexeme is single-quoted (quotes doubled),
+    so nothing a user types is read as an operator.
+    """
+
+    def lexeme(term: str) -> str:
+        return "'" + term.replace("\\", "\\\\").replace("'", "''") + "'"
+
+    parts = []
+    for phrase in phrases:
+        if len(phrase) == 1 and len(phrase[0]) == 1:
+            parts.append(lexeme(phrase[0]) + ":*")
+        else:
+            parts.extend(lexeme(term) for term in phrase)
+    return " & ".join(parts)
+
+
+def _phrase_patterns(phrases: list[list[str]]) -> list[str]:
+    """LIKE patterns that hold when each phrase's bigrams follow each other in ``terms``.
+
+    Tokens are at most two characters and separated by single spaces, so two adjacent characters in
+    ``terms`` are always one whole token: the substring "暗号 号化" can only be the tokens 暗号, 号化 in a
+    row. Terms hold letters and digits only; the escaping is for safety, not need.
+    """
+    patterns = []
+    for phrase in phrases:
+        joined = " ".join(phrase).replace("/", "//").replace("%", "/%").replace("_", "/_")
+        patterns.append(f"%{joined}%")
+    return patterns
+
+
+def match_submission_ids(query: str):
+    """A subquery of the ids of submissions whose text matches ``query``, for ``Submission.id.in_(...)``.
+
+    Returns None when the query has nothing searchable in it (only punctuation or spaces): the caller
+    then does not filter. On SQLite it asks the FTS5 table for the phrase. On PostgreSQL it asks
+    ``to_tsvector('simple', terms) @@ to_tsquery('simple', 'b1 & b2 ...')`` in exactly the form of the
+    GIN index's expression, so the index finds the rows holding every bigram without a recheck, and
+    ``terms LIKE '%b1 b2 ...%'`` keeps those where they follow each other. When the planner prefers to
+    walk the inbox in date order instead (a very common word), the cheap LIKE is evaluated before the
+    costly to_tsvector, so each row costs microseconds.
+    """
+    phrases = query_phrases(query)
+    if not phrases:
+        return None
+    if db.session.get_bind().dialect.name == "sqlite":
+        return text("SELECT rowid FROM submission_search_fts WHERE submission_search_fts MATCH :fts_query").bindparams(
+            bindparam("fts_query", _fts5_query(phrases))
+        )
+    terms = SubmissionSearch.terms
+    return select(SubmissionSearch.submission_id).where(
+        func.to_tsvector(text("'simple'::regconfig"), terms).bool_op("@@")(
+            func.to_tsquery(text("'simple'::regconfig"), _tsquery(phrases))
+        ),
+        *(terms.like(pattern, escape="/") for pattern in _phrase_patterns(phrases)),
+    )

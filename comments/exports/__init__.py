@@ -1,0 +1,1 @@
+"""Builders for exported files, reused by every view that offers that export."""

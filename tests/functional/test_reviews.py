@@ -1,0 +1,89 @@
+"""The periodic account review and the audit-trail review page (issue 3, points 6 and 7)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import UTC, datetime
+
+from sqlalchemy import select
+
+from comments.domain.audit import Actor, record_event
+from comments.extensions import db
+from comments.models import AccountReview, AuditEvent, AuditReview, Submission
+from comments.permissions import Role
+from tests.conftest import csrf_token_from
+from tests.factories import make_consultation, make_user
+from tests.functional.auth_helpers import sign_in
+from tests.functional.helpers import post_comment
+
+
+def admin_client(app):
+    client = app.test_client()
+    admin = make_user(Role.administrator)
+    assert sign_in(client, admin).status_code == 303
+    return client, admin
+
+
+def test_account_review_is_recorded_with_who_did_it(app):
+    client, admin = admin_client(app)
+    page = client.get("/admin/accounts").get_data(as_text=True)
+    assert 'id="last-review"' in page
+    client.post("/admin/accounts/review", data={"csrf_token": csrf_token_from(page), "note": "異動者なし"})
+    review = db.session.execute(select(AccountReview).order_by(AccountReview.id.desc())).scalars().first()
+    assert review.reviewed_by_id == admin.id and review.note == "異動者なし" and review.accounts_reviewed >= 1
+    assert admin.display_name in client.get("/admin/accounts").get_data(as_text=True)
+
+
+def test_audit_page_filters_flags_and_marks_a_period_reviewed(app, client):
+    consultation = make_consultation()
+    post_comment(client, consultation, name="見えてはいけない名前")
+    submission = db.session.execute(select(Submission).order_by(Submission.id.desc())).scalars().first()
+    night = datetime(2026, 11, 21, 14, 30, tzinfo=UTC)  # 23:30 in Japan, a Saturday
+    db.session.add(
+        AuditEvent(
+            occurred_at=night,
+            actor="user:999",
+            action="personal_data.viewed",
+            object_type="submissions",
+            object_id=str(submission.id),
+            detail={},
+        )
+    )
+    db.session.flush()
+    admin, _ = admin_client(app)
+    page = admin.get("/admin/audit", query_string={"start": "2026-11-21", "end": "2026-11-21"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
+    assert "user:999" in html and "personal_data.viewed" in html
+    flagged = html.split('id="flags"')[1].split("</ul>")[0]
+    assert "user:999" in flagged, "a Saturday-night look at personal data is flagged"
+    assert "見えてはいけない名前" not in html
+    filtered = admin.get("/admin/audit", query_string={"action": "submission.accepted"}).get_data(as_text=True)
+    assert "personal_data.viewed" not in filtered.split("<tbody>")[1]
+    token = csrf_token_from(html)
+    admin.post(
+        "/admin/audit/review",
+        data={"csrf_token": token, "start": "2026-11-21", "end": "2026-11-21", "note": "確認済み"},
+    )
+    review = db.session.execute(select(AuditReview).order_by(AuditReview.id.desc())).scalars().first()
+    assert review.note == "確認済み"
+
+
+def test_audit_csv_export_is_neutralised_and_itself_audited(app):
+    record_event(Actor("=cmd|' /C calc'!A0"), "test.formula", make_consultation())
+    db.session.flush()
+    admin, _ = admin_client(app)
+    response = admin.get("/admin/audit.csv", query_string={"action": "test.formula"})
+    assert response.headers["Content-Disposition"].startswith("attachment")
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][0] == "seq" and rows[1][3].startswith("'=")
+    exported = db.session.execute(select(AuditEvent).where(AuditEvent.action == "audit.exported")).scalars().all()
+    assert exported
+
+
+def test_only_administrators_reach_the_audit_pages(app):
+    client = app.test_client()
+    sign_in(client, make_user(Role.secretariat))
+    assert client.get("/admin/audit").status_code == 403
+    assert client.get("/admin/audit.csv").status_code == 403

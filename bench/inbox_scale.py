@@ -41,7 +41,21 @@ HOST = "127.0.0.1"
 CHANNELS = ["web"] * 14 + ["email"] * 3 + ["post", "fax", "in_person", "upload"]
 KINDS = ["citizen"] * 16 + ["organisation"] * 2 + ["member", "observer", "other"]
 # What staff will type: two-character words (common, rarer), longer phrases, words that never occur.
-SEARCHES = ["意見", "暗号", "委託", "個人情報保護", "特定個人情報の", "アクセスログ", "量子", "生体認証"]
+# The seed's sentences repeat, so a word of one sentence (渡辺, 政策法務) is in about 1 % of submissions:
+# the hardest case, too many rows for the index to sort quickly, too few to find by reading in date order.
+SEARCHES = [
+    "意見",
+    "暗号",
+    "委託",
+    "個人情報保護",
+    "特定個人情報の",
+    "アクセスログ",
+    "渡辺",
+    "政策法務",
+    "コミュニティセンター",
+    "量子",
+    "生体認証",
+]
 PERCENTILES = (50, 95, 99)
 
 
@@ -210,7 +224,7 @@ def measure(app, consultation_id: int, repeats: int) -> None:
             print(f"{label:<28}{len(page.rows):>6}{matches:>10}{p50:>9.1f}{p95:>9.1f}{p99:>9.1f}", flush=True)
         print(f"\nworst p95: {worst:.1f} ms (target: under 100 ms)")
 
-        for query in ("意見", "暗号", "特定個人情報の", "量子"):
+        for query in ("意見", "暗号", "特定個人情報の", "渡辺", "量子"):
             statement = inbox_statement(consultation_id, InboxFilters(query=query))
             compiled = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
             plan = db.session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {compiled}")).scalars().all()

@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import unicodedata
 
-from sqlalchemy import bindparam, func, select, text
+from sqlalchemy import and_, bindparam, func, or_, select, text
 
 from comments.extensions import db
 from comments.models import Submission, SubmissionSearch
@@ -123,6 +123,27 @@ def _phrase_patterns(phrases: list[list[str]]) -> list[str]:
     return patterns
 
 
+def terms_match_clause(query: str):
+    """A condition on ``SubmissionSearch.terms`` alone that holds exactly when the text matches ``query``
+    (PostgreSQL), or None when nothing is searchable.
+
+    Used to walk the newest rows of an inbox in date order without the index (see domain/inbox.py): a
+    LIKE over one row's terms costs microseconds. A one-character query matches a token that begins
+    with it, as the index search does.
+    """
+    phrases = query_phrases(query)
+    if not phrases:
+        return None
+    terms = SubmissionSearch.terms
+    conditions = []
+    for phrase, pattern in zip(phrases, _phrase_patterns(phrases), strict=True):
+        if len(phrase) == 1 and len(phrase[0]) == 1:
+            conditions.append(or_(terms.like(pattern[1:], escape="/"), terms.like("% " + pattern[1:], escape="/")))
+        else:
+            conditions.append(terms.like(pattern, escape="/"))
+    return and_(*conditions)
+
+
 def match_submission_ids(query: str):
     """A subquery of the ids of submissions whose text matches ``query``, for ``Submission.id.in_(...)``.
 
@@ -130,9 +151,9 @@ def match_submission_ids(query: str):
     then does not filter. On SQLite it asks the FTS5 table for the phrase. On PostgreSQL it asks
     ``to_tsvector('simple', terms) @@ to_tsquery('simple', 'b1 & b2 ...')`` in exactly the form of the
     GIN index's expression, so the index finds the rows holding every bigram without a recheck, and
-    ``terms LIKE '%b1 b2 ...%'`` keeps those where they follow each other. When the planner prefers to
-    walk the inbox in date order instead (a very common word), the cheap LIKE is evaluated before the
-    costly to_tsvector, so each row costs microseconds.
+    ``terms LIKE '%b1 b2 ...%'`` keeps those where they follow each other. For a common word that
+    finds far too many rows to sort; domain/inbox.py first walks the newest rows with
+    ``terms_match_clause`` and comes here only when that walk did not fill a page.
     """
     phrases = query_phrases(query)
     if not phrases:

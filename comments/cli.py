@@ -22,6 +22,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(outbox)
     app.cli.add_command(audit)
     app.cli.add_command(users)
+    app.cli.add_command(search)
 
 
 @click.command("seed-demo")
@@ -190,3 +191,16 @@ def totp_code(email: str):
     if user is None or not user.totp_secret:
         raise click.UsageError(f"No account with a second factor has the address {email!r}.")
     click.echo(pyotp.TOTP(user.totp_secret).now())
+
+
+@click.group(cls=AppGroup)
+def search():
+    """The staff's Japanese search index."""
+
+
+@search.command("index")
+def search_index():
+    """Index the submissions not yet searchable (the outbox worker does this every pass)."""
+    from comments.mail.sender import index_search
+
+    click.echo(f"indexed {index_search()} submissions")

@@ -16,7 +16,6 @@ from comments.domain.clock import JAPAN
 from comments.domain.deadlines import period_accepts
 from comments.domain.masking import mask_individual_numbers
 from comments.domain.receipts import FingerprintedFile, compute_fingerprint, new_receipt_number
-from comments.domain.search import index_submission
 from comments.domain.text import clean_line, clean_text
 from comments.domain.uploads import BlobStore, CheckedFile
 from comments.extensions import db
@@ -265,7 +264,6 @@ def accept_submission(
         if email:
             queue_receipt_mail(submission, email)
         db.session.flush()
-        index_submission(submission)
         record_event(
             actor,
             "submission.accepted",

@@ -62,15 +62,34 @@ def search_terms(value: str) -> str:
 
 
 def index_submission(submission: Submission) -> None:
-    """Add the search row of a submission that has just been flushed (it needs its id).
-
-    One plain INSERT, not an ORM object: this runs on the citizen's submission path, and nothing ever
-    needs the row as an object. On SQLite the FTS5 table follows by trigger.
-    """
+    """Add the search row of one flushed submission now (tests and data loads; the worker does the rest)."""
     db.session.execute(_INSERT_TERMS, {"submission_id": submission.id, "terms": search_terms(submission.body)})
 
 
 _INSERT_TERMS = SubmissionSearch.__table__.insert()
+_UNINDEXED = (
+    select(Submission.id, Submission.body)
+    .outerjoin(SubmissionSearch, SubmissionSearch.submission_id == Submission.id)
+    .where(SubmissionSearch.submission_id.is_(None))
+    .order_by(Submission.id)
+    .limit(bindparam("limit"))
+)
+
+
+def index_pending_submissions(limit: int = 500) -> int:
+    """Write the search rows of submissions that have none yet; return how many.
+
+    The worker does this, not the request: indexing a 2 KB text as bigrams updates the FTS5 table or
+    the GIN index with about a thousand terms, which would cost the citizen's submission a good part of
+    its throughput. A submission is searchable within one worker interval of its receipt.
+    """
+    rows = db.session.execute(_UNINDEXED, {"limit": limit}).all()
+    if rows:
+        db.session.execute(
+            _INSERT_TERMS,
+            [{"submission_id": submission_id, "terms": search_terms(body)} for submission_id, body in rows],
+        )
+    return len(rows)
 
 
 def query_phrases(query: str) -> list[list[str]]:

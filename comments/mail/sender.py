@@ -150,8 +150,26 @@ def seal_audit_trail(batch_size: int = 1000) -> int:
     return total
 
 
+def index_search(batch_size: int = 500) -> int:
+    """Index new submissions for the staff's search, committing after each batch; return how many.
+
+    Like sealing, a failure is logged and rolled back rather than raised, so mail still goes out.
+    """
+    from comments.domain.search import index_pending_submissions
+
+    total = 0
+    try:
+        while indexed := index_pending_submissions(batch_size):
+            db.session.commit()
+            total += indexed
+    except SQLAlchemyError:
+        db.session.rollback()
+        log.exception("indexing submissions for search failed after %s; the next pass tries again", total)
+    return total
+
+
 def run_worker(interval: float, *, batch_size: int = 50, stop_after: int | None = None) -> SendReport:
-    """Loop: send what is due, seal the audit trail, then sleep ``interval`` seconds.
+    """Loop: send what is due, seal the audit trail, index new submissions for search, then sleep.
 
     The worker is the one process that always runs, so it also keeps the audit trail's hash chain
     current (within ``interval`` seconds) without a daemon of its own; ``flask outbox send --once``
@@ -163,6 +181,7 @@ def run_worker(interval: float, *, batch_size: int = 50, stop_after: int | None 
     while stop_after is None or loops < stop_after:
         total += send_due_messages(batch_size)
         seal_audit_trail()
+        index_search()
         db.session.remove()
         loops += 1
         if stop_after is None or loops < stop_after:

@@ -108,12 +108,15 @@ def test_the_list_shows_no_personal_data_and_is_not_stored(secretariat_client):
     assert "長い" * 40 in html and "長い" * 41 not in html  # the first 80 characters only
 
 
-def test_search_finds_two_character_words_posted_through_the_form(client, secretariat_client):
+def test_search_finds_two_character_words_posted_through_the_form(app, client, secretariat_client):
     consultation = make_consultation()
     public = client.application.test_client()
     assert post_comment(public, consultation, body="暗号化の方式について意見を述べます。").status_code == 303
     assert post_comment(public, consultation, body="個人番号の利用範囲が広すぎる。").status_code == 303
     assert post_comment(public, consultation, body="ＰＤＦの資料を公開してください").status_code == 303
+    # The worker indexes new submissions; here the command does it, as cron would.
+    output = app.test_cli_runner().invoke(args=["search", "index"]).output
+    assert output.startswith("indexed ") and int(output.split()[1]) >= 3
     texts = {
         s.receipt_number: s.body
         for s in db.session.scalars(select(Submission).where(Submission.consultation_id == consultation.id))
@@ -246,3 +249,15 @@ def test_department_staff_see_only_their_departments_submissions(client):
 def test_the_back_office_home_links_each_inbox(secretariat_client):
     consultation = make_consultation()
     assert inbox_url(consultation) in secretariat_client.get("/staff/").get_data(as_text=True)
+
+
+def test_the_worker_makes_new_submissions_searchable(app, client, secretariat_client):
+    from comments.mail.sender import run_worker
+
+    consultation = make_consultation()
+    assert post_comment(client, consultation, body="委託先の監督について意見します。").status_code == 303
+    url = f"/staff/consultations/{consultation.id}/inbox"
+    assert len(receipts_in(secretariat_client.get(url, query_string={"q": "委託"}).get_data(as_text=True))) == 0
+    with app.app_context():
+        run_worker(0.01, stop_after=1)
+    assert len(receipts_in(secretariat_client.get(url, query_string={"q": "委託"}).get_data(as_text=True))) == 1

@@ -21,24 +21,20 @@ from werkzeug.exceptions import NotFound
 
 from comments.blueprints.public import bp
 from comments.blueprints.public.forms import CommentForm
-from comments.domain import DomainError
+from comments.blueprints.uploads import blob_store, commit_or_discard, read_uploads
 from comments.domain.audit import Actor
 from comments.domain.deadlines import phase, time_remaining
 from comments.domain.intake import PeriodClosedError, SubmissionInvalidError, accept_submission
 from comments.domain.masking import MASK, contains_individual_number
 from comments.domain.receipts import FingerprintedFile, fingerprint_manifest, normalise_receipt_number
 from comments.domain.sections import section_choices
-from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT, BlobStore, check_upload
+from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT
 from comments.extensions import db
 from comments.models import Consultation, ConsultationStatus, Material, Submission
 from comments.transactions import begin_write, read_before_write
 
 # How many receipts one browser session can reopen (its own submissions only).
 SESSION_RECEIPTS = 20
-
-
-def blob_store() -> BlobStore:
-    return BlobStore(current_app.config["ATTACHMENT_STORAGE"])
 
 
 def web_actor() -> Actor:
@@ -100,21 +96,6 @@ def _download(sha256: str, filename: str, content_type: str) -> Response:
     return response
 
 
-def _read_uploads(form: CommentForm):
-    """Check every uploaded file; errors go on the attachments field, each saying what is allowed."""
-    files, errors = [], []
-    max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
-    for storage in request.files.getlist(form.attachments.name):
-        data = storage.stream.read(max_bytes + 1)
-        if not storage.filename and not data:
-            continue  # the browser sends an empty part when no file was chosen
-        try:
-            files.append(check_upload(storage.filename or "", data, max_bytes=max_bytes))
-        except DomainError as error:
-            errors.append(error.message)
-    return files, errors
-
-
 def _render_form(consultation: Consultation, form: CommentForm, status: int = 200, **extra):
     g.no_store = True
     form.offer_sections(section_choices(consultation))
@@ -148,7 +129,7 @@ def submit_comment(slug: str):
     if form.website.data:
         current_app.logger.info("honeypot field filled in request %s; nothing stored", g.request_id)
         abort(400)
-    files, file_errors = _read_uploads(form)
+    files, file_errors = read_uploads(request.files.getlist(form.attachments.name))
     if not form.validate() or file_errors:
         form.attachments.errors = list(form.attachments.errors or []) + file_errors
         return _render_form(consultation, form, 422, reattach=bool(files or file_errors))
@@ -177,13 +158,7 @@ def submit_comment(slug: str):
         field.errors = [*list(field.errors or []), error.message]
         return _render_form(consultation, form, 422, reattach=bool(files))
     receipt = accepted.submission.receipt_number  # read before the commit expires the object
-    try:
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        for sha256 in accepted.created_blobs:
-            blob_store().discard(sha256)
-        raise
+    commit_or_discard(accepted.created_blobs)
     session["receipts"] = [receipt, *session.get("receipts", [])][:SESSION_RECEIPTS]
     return redirect(url_for("public.show_receipt", receipt=receipt), code=303)
 

@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.intake_forms import CheckForm, LateDecisionForm, PaperSubmissionForm
+from comments.blueprints.uploads import blob_store, commit_or_discard, read_uploads
 from comments.domain import DomainError, clock
 from comments.domain.audit import Actor
 from comments.domain.intake import StaffEntry, SubmissionDraft, accept_submission
 from comments.domain.paper import check_transcription, decide_late_submission
-from comments.domain.uploads import BlobStore, check_upload
 from comments.extensions import db
 from comments.models import (
     Channel,
@@ -32,29 +32,11 @@ def staff_actor() -> Actor:
     return Actor(f"user:{current_user.id}", ip=request.remote_addr, request_id=g.get("request_id"))
 
 
-def _blob_store() -> BlobStore:
-    return BlobStore(current_app.config["ATTACHMENT_STORAGE"])
-
-
 def _load_consultation(consultation_id: int) -> Consultation:
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None or consultation.status == ConsultationStatus.draft:
         abort(404)
     return consultation
-
-
-def _read_scans(form: PaperSubmissionForm):
-    files, errors = [], []
-    max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
-    for storage in request.files.getlist(form.scans.name):
-        data = storage.stream.read(max_bytes + 1)
-        if not storage.filename and not data:
-            continue
-        try:
-            files.append(check_upload(storage.filename or "", data, max_bytes=max_bytes))
-        except DomainError as error:
-            errors.append(error.message)
-    return files, errors
 
 
 @bp.route("/consultations/<int:consultation_id>/intake", methods=["GET", "POST"])
@@ -68,7 +50,7 @@ def enter_submission(consultation_id: int):
     if request.method == "GET":
         form.arrived_on.data = clock.now().astimezone(clock.JAPAN).date()
         return render_template("staff/intake_form.html", form=form, consultation=consultation)
-    files, file_errors = _read_scans(form)
+    files, file_errors = read_uploads(request.files.getlist(form.scans.name))
     if not form.validate() or file_errors:
         form.scans.errors = list(form.scans.errors or []) + file_errors
         return render_template("staff/intake_form.html", form=form, consultation=consultation), 422
@@ -91,7 +73,7 @@ def enter_submission(consultation_id: int):
             draft,
             received_at=g.received_at,
             actor=staff_actor(),
-            blob_store=_blob_store(),
+            blob_store=blob_store(),
             staff_entry=entry,
         )
     except DomainError as error:
@@ -100,13 +82,7 @@ def enter_submission(consultation_id: int):
         field.errors = [*list(field.errors or []), error.message]
         return render_template("staff/intake_form.html", form=form, consultation=consultation), 422
     submission_id = accepted.submission.id
-    try:
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        for sha256 in accepted.created_blobs:
-            _blob_store().discard(sha256)
-        raise
+    commit_or_discard(accepted.created_blobs)
     return redirect(url_for("staff.show_entered_submission", submission_id=submission_id), code=303)
 
 

@@ -1,0 +1,40 @@
+"""Shared by every view that takes files: read and check the uploads, and commit without leaving files behind."""
+
+from __future__ import annotations
+
+from flask import current_app
+
+from comments.domain import DomainError
+from comments.domain.uploads import BlobStore, CheckedFile, check_upload
+from comments.extensions import db
+
+
+def blob_store() -> BlobStore:
+    return BlobStore(current_app.config["ATTACHMENT_STORAGE"])
+
+
+def read_uploads(storages) -> tuple[list[CheckedFile], list[str]]:
+    """Check every uploaded file; return those that passed and a message for each that did not."""
+    files, errors = [], []
+    max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
+    for storage in storages:
+        data = storage.stream.read(max_bytes + 1)
+        if not storage.filename and not data:
+            continue  # the browser sends an empty part when no file was chosen
+        try:
+            files.append(check_upload(storage.filename or "", data, max_bytes=max_bytes))
+        except DomainError as error:
+            errors.append(error.message)
+    return files, errors
+
+
+def commit_or_discard(created_blobs: list[str]) -> None:
+    """Commit once; if the commit fails, remove the files this request wrote, so nothing is left behind."""
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        store = blob_store()
+        for sha256 in created_blobs:
+            store.discard(sha256)
+        raise

@@ -8,6 +8,7 @@ from flask import current_app, request
 from flask_babel import format_datetime, get_locale, gettext
 
 from comments.domain.clock import JAPAN
+from comments.labels import label
 from comments.permissions import Permission
 
 
@@ -76,4 +77,5 @@ def template_helpers() -> dict:
         "organisation_name": current_app.config["ORGANISATION_NAME"],
         "current_path": request.full_path.rstrip("?") if request else "/",
         "Permission": Permission,
+        "enum_label": label,
     }

@@ -1,0 +1,42 @@
+"""The words shown for the values of the workflow enums, in the visitor's language."""
+
+from __future__ import annotations
+
+import enum
+
+from flask_babel import lazy_gettext as _l
+
+from comments.models import Channel, ConsultationStatus, SubmitterKind
+from comments.permissions import Role
+
+LABELS = {
+    ConsultationStatus.draft: _l("Draft"),
+    ConsultationStatus.open: _l("Published for comment"),
+    ConsultationStatus.closed: _l("Closed"),
+    ConsultationStatus.responding: _l("Preparing responses"),
+    ConsultationStatus.inspected: _l("Inspected"),
+    ConsultationStatus.published: _l("Results published"),
+    ConsultationStatus.archived: _l("Archived"),
+    Channel.web: _l("Web form"),
+    Channel.email: _l("E-mail"),
+    Channel.upload: _l("Uploaded file"),
+    Channel.post: _l("Post"),
+    Channel.fax: _l("Fax"),
+    Channel.in_person: _l("In person"),
+    SubmitterKind.citizen: _l("Resident, worker or student of the city"),
+    SubmitterKind.organisation: _l("Business or organisation"),
+    SubmitterKind.member: _l("Committee member"),
+    SubmitterKind.observer: _l("Observer"),
+    SubmitterKind.other: _l("Other"),
+    Role.administrator: _l("Administrator"),
+    Role.secretariat: _l("Secretariat"),
+    Role.department_staff: _l("Department staff"),
+    Role.chair: _l("Committee chair"),
+    Role.member: _l("Committee member"),
+    Role.observer: _l("Observer"),
+}
+
+
+def label(value: enum.Enum) -> str:
+    """The translated word for an enum value; the raw value where none is defined."""
+    return str(LABELS.get(value, getattr(value, "value", value)))

@@ -36,7 +36,8 @@ sys.path.insert(0, str(PROJECT_DIR))
 from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
-SEED = Path("/work/shared/seed/000_13a970744ed75f4f.txt")
+# The meeting minutes beside the project (shared/seed/), as the design lays the folders out.
+SEED = PROJECT_DIR.parent / "shared" / "seed" / "000_13a970744ed75f4f.txt"
 HOST = "127.0.0.1"
 CHANNELS = ["web"] * 14 + ["email"] * 3 + ["post", "fax", "in_person", "upload"]
 KINDS = ["citizen"] * 16 + ["organisation"] * 2 + ["member", "observer", "other"]

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from comments.blueprints.actors import request_actor
 from comments.blueprints.admin import bp
 from comments.blueprints.admin.forms import AuditFilterForm, AuditReviewForm, ConfirmForm, ReviewForm
 from comments.domain import DomainError
@@ -16,7 +17,7 @@ from comments.domain.accounts import (
     last_account_review,
     record_account_review,
 )
-from comments.domain.audit import Actor, record_event
+from comments.domain.audit import record_event
 from comments.domain.audit_review import (
     CSV_HEADER,
     AuditFilter,
@@ -31,10 +32,6 @@ from comments.exports.csv import build_csv
 from comments.extensions import db
 from comments.models import User
 from comments.permissions import Permission, require
-
-
-def admin_actor() -> Actor:
-    return Actor(f"user:{current_user.id}", ip=request.remote_addr, request_id=g.get("request_id"))
 
 
 @bp.get("/accounts")
@@ -59,7 +56,7 @@ def review_accounts():
     form = ReviewForm()
     if not form.validate():
         abort(400)
-    record_account_review(current_user, form.note.data, admin_actor())
+    record_account_review(current_user, form.note.data, request_actor())
     db.session.commit()
     flash(_l("The review of all accounts is recorded."))
     return redirect(url_for("admin.list_accounts"), code=303)
@@ -105,7 +102,7 @@ def mark_audit_reviewed():
         return redirect(url_for("admin.review_audit"), code=303)
     try:
         record_audit_review(
-            start_of_day(form.start.data), end_of_day(form.end.data), current_user, form.note.data, admin_actor()
+            start_of_day(form.start.data), end_of_day(form.end.data), current_user, form.note.data, request_actor()
         )
     except DomainError as error:
         db.session.rollback()
@@ -126,7 +123,7 @@ def export_audit():
     audit_filter = _audit_filter(form)
     text = build_csv(CSV_HEADER, export_rows(audit_filter))
     record_event(
-        admin_actor(), "audit.exported", User(), actor_filter=audit_filter.actor, action_filter=audit_filter.action
+        request_actor(), "audit.exported", User(), actor_filter=audit_filter.actor, action_filter=audit_filter.action
     )
     db.session.commit()
     response = make_response(text)
@@ -147,9 +144,7 @@ def deactivate_account(user_id: int):
         return redirect(url_for("admin.list_accounts"), code=303)
     if not ConfirmForm().validate():
         abort(400)
-    ended = deactivate_user(
-        user, Actor(f"user:{current_user.id}", ip=request.remote_addr, request_id=g.get("request_id"))
-    )
+    ended = deactivate_user(user, request_actor())
     db.session.commit()
     flash(_l("%(name)s is deactivated; %(count)d open session(s) ended.", name=user.display_name, count=ended))
     return redirect(url_for("admin.list_accounts"), code=303)

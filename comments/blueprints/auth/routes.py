@@ -8,6 +8,7 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
+from comments.blueprints.actors import request_actor
 from comments.blueprints.auth import bp
 from comments.blueprints.auth.forms import CodeForm, LoginForm, LogoutForm, NewPasswordForm, PasswordResetRequestForm
 from comments.domain import DomainError, clock
@@ -24,15 +25,11 @@ from comments.domain.accounts import (
     user_for_reset_token,
     verify_totp,
 )
-from comments.domain.audit import Actor, record_event
+from comments.domain.audit import record_event
 from comments.extensions import db, limiter
 from comments.models import User, UserSession
 
 PENDING_MINUTES = 5
-
-
-def request_actor(name: str = "anonymous") -> Actor:
-    return Actor(name, ip=request.remote_addr, request_id=g.get("request_id"))
 
 
 def _safe_next(target: str | None) -> str | None:

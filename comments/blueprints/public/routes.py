@@ -19,10 +19,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 from werkzeug.exceptions import NotFound
 
+from comments.blueprints.actors import request_actor
 from comments.blueprints.public import bp
 from comments.blueprints.public.forms import CommentForm
 from comments.blueprints.uploads import blob_store, commit_or_discard, read_uploads
-from comments.domain.audit import Actor
 from comments.domain.deadlines import phase, time_remaining
 from comments.domain.intake import PeriodClosedError, SubmissionInvalidError, accept_submission
 from comments.domain.masking import MASK, contains_individual_number
@@ -35,10 +35,6 @@ from comments.transactions import begin_write, read_before_write
 
 # How many receipts one browser session can reopen (its own submissions only).
 SESSION_RECEIPTS = 20
-
-
-def web_actor() -> Actor:
-    return Actor("anonymous", ip=request.remote_addr, request_id=g.get("request_id"))
 
 
 _CONSULTATION_BY_SLUG = select(Consultation).where(Consultation.slug == bindparam("slug"))
@@ -146,7 +142,7 @@ def submit_comment(slug: str):
             consultation,
             form.to_draft(files),
             received_at=g.received_at,
-            actor=web_actor(),
+            actor=request_actor(),
             blob_store=blob_store(),
         )
     except PeriodClosedError:

@@ -11,6 +11,7 @@ from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
+from comments.blueprints.actors import request_actor
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.consultation_forms import (
     ConfirmForm,
@@ -22,7 +23,6 @@ from comments.blueprints.staff.consultation_forms import (
 )
 from comments.domain import DomainError
 from comments.domain import consultations as operations
-from comments.domain.audit import Actor
 from comments.domain.clock import JAPAN
 from comments.domain.deadlines import end_of_day, period_days
 from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT, BlobStore, check_upload
@@ -36,10 +36,6 @@ from comments.permissions import Permission, require
 IMPORT_PREVIEW_MAX_AGE = 3600
 # Domain errors name the stored attribute; the forms name what the person typed.
 FORM_FIELD = {"opens_at": "opens_on", "closes_at": "closes_on"}
-
-
-def staff_actor() -> Actor:
-    return Actor(f"user:{current_user.id}", ip=request.remote_addr, request_id=g.get("request_id"))
 
 
 def _load(consultation_id: int) -> Consultation:
@@ -82,7 +78,7 @@ def new_consultation():
     if request.method == "GET" or not form.validate():
         return _render_edit(form, None, 200 if request.method == "GET" else 422)
     try:
-        consultation = operations.create_consultation(form.to_details(), staff_actor())
+        consultation = operations.create_consultation(form.to_details(), request_actor())
     except DomainError as error:
         db.session.rollback()
         _put_error(form, error)
@@ -125,7 +121,7 @@ def edit_consultation(consultation_id: int):
     if not form.validate():
         return _render_edit(form, consultation, 422)
     try:
-        changed = operations.update_consultation(consultation, form.to_details(), staff_actor())
+        changed = operations.update_consultation(consultation, form.to_details(), request_actor())
     except DomainError as error:
         db.session.rollback()
         _put_error(form, error)
@@ -198,7 +194,7 @@ def confirm_sections(consultation_id: int):
         abort(400)
     sections = [ParsedSection.from_dict(item) for item in previewed.get("sections", [])]
     try:
-        count = operations.replace_sections(consultation, sections, staff_actor())
+        count = operations.replace_sections(consultation, sections, request_actor())
     except DomainError as error:
         db.session.rollback()
         form.form_errors.append(error.message)
@@ -244,7 +240,7 @@ def consultation_materials(consultation_id: int):
             title=form.title.data or "",
             kind=MaterialKind(form.kind.data),
             public=form.visibility.data == "public",
-            actor=staff_actor(),
+            actor=request_actor(),
             blob_store=store,
         )
     except DomainError as error:
@@ -271,7 +267,7 @@ def publish_consultation(consultation_id: int):
     if not form.validate():
         abort(400)
     try:
-        operations.open_consultation(consultation, staff_actor())
+        operations.open_consultation(consultation, request_actor())
     except DomainError as error:
         db.session.rollback()
         form.form_errors.append(error.message)
@@ -294,7 +290,7 @@ def extend_deadline(consultation_id: int):
             end_of_day(form.new_closes_on.data),
             form.reason.data or "",
             user=current_user,
-            actor=staff_actor(),
+            actor=request_actor(),
         )
     except DomainError as error:
         db.session.rollback()
@@ -313,7 +309,7 @@ def close_consultation(consultation_id: int):
     if not form.validate():
         abort(400)
     try:
-        operations.close_consultation(consultation, staff_actor())
+        operations.close_consultation(consultation, request_actor())
     except DomainError as error:
         db.session.rollback()
         form.form_errors.append(error.message)

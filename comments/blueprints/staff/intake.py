@@ -7,11 +7,11 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from comments.blueprints.actors import request_actor
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.intake_forms import CheckForm, LateDecisionForm, PaperSubmissionForm
 from comments.blueprints.uploads import blob_store, commit_or_discard, read_uploads
 from comments.domain import DomainError, clock
-from comments.domain.audit import Actor
 from comments.domain.intake import StaffEntry, SubmissionDraft, accept_submission
 from comments.domain.paper import check_transcription, decide_late_submission
 from comments.extensions import db
@@ -26,10 +26,6 @@ from comments.models import (
 )
 from comments.permissions import Permission, require
 from comments.transactions import begin_write, read_before_write
-
-
-def staff_actor() -> Actor:
-    return Actor(f"user:{current_user.id}", ip=request.remote_addr, request_id=g.get("request_id"))
 
 
 def _load_consultation(consultation_id: int) -> Consultation:
@@ -72,7 +68,7 @@ def enter_submission(consultation_id: int):
             consultation,
             draft,
             received_at=g.received_at,
-            actor=staff_actor(),
+            actor=request_actor(),
             blob_store=blob_store(),
             staff_entry=entry,
         )
@@ -123,7 +119,7 @@ def check_entered_submission(submission_id: int):
     if not CheckForm().validate():
         abort(400)
     try:
-        check_transcription(submission, current_user, staff_actor())
+        check_transcription(submission, current_user, request_actor())
     except DomainError as error:
         db.session.rollback()
         flash(error.message)
@@ -143,7 +139,11 @@ def decide_late(submission_id: int):
         return redirect(url_for("staff.show_entered_submission", submission_id=submission_id), code=303)
     try:
         decide_late_submission(
-            submission, included=form.included.data, reason=form.reason.data, decider=current_user, actor=staff_actor()
+            submission,
+            included=form.included.data,
+            reason=form.reason.data,
+            decider=current_user,
+            actor=request_actor(),
         )
     except DomainError as error:
         db.session.rollback()

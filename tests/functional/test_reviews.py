@@ -87,3 +87,19 @@ def test_only_administrators_reach_the_audit_pages(app):
     sign_in(client, make_user(Role.secretariat))
     assert client.get("/admin/audit").status_code == 403
     assert client.get("/admin/audit.csv").status_code == 403
+
+
+def test_many_views_by_one_person_and_exports_are_flagged(app):
+    from comments.domain.audit_review import MANY_VIEWS, AuditFilter, flag_unusual
+
+    consultation = make_consultation()
+    for _ in range(MANY_VIEWS + 1):
+        record_event(Actor("user:777"), "personal_data.viewed", consultation)
+    for _ in range(MANY_VIEWS):
+        record_event(Actor("user:778"), "personal_data.viewed", consultation)
+    record_event(Actor("user:777"), "audit.exported", consultation)
+    db.session.flush()
+    flags = flag_unusual(AuditFilter())
+    assert flags.many_views.get("user:777") == MANY_VIEWS + 1
+    assert "user:778" not in flags.many_views, "at the threshold is not yet unusual"
+    assert flags.exports.get("user:777") == 1

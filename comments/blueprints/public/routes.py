@@ -20,6 +20,7 @@ from sqlalchemy import bindparam, select
 from werkzeug.exceptions import NotFound
 
 from comments.blueprints.actors import request_actor
+from comments.blueprints.form_errors import put_domain_error
 from comments.blueprints.public import bp
 from comments.blueprints.public.forms import CommentForm
 from comments.blueprints.uploads import blob_store, commit_or_discard, read_uploads
@@ -150,8 +151,7 @@ def submit_comment(slug: str):
         return _render_closed(consultation, 403)
     except SubmissionInvalidError as error:
         db.session.rollback()
-        field = form._fields.get(error.field or "", form.body)
-        field.errors = [*list(field.errors or []), error.message]
+        put_domain_error(form, error, default=form.body)
         return _render_form(consultation, form, 422, reattach=bool(files))
     receipt = accepted.submission.receipt_number  # read before the commit expires the object
     commit_or_discard(accepted.created_blobs)

@@ -12,6 +12,7 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
 
 from comments.blueprints.actors import request_actor
+from comments.blueprints.form_errors import put_domain_error
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.consultation_forms import (
     ConfirmForm,
@@ -21,11 +22,12 @@ from comments.blueprints.staff.consultation_forms import (
     ImportForm,
     MaterialForm,
 )
+from comments.blueprints.uploads import blob_store, commit_or_discard, read_uploads
 from comments.domain import DomainError
 from comments.domain import consultations as operations
 from comments.domain.clock import JAPAN
 from comments.domain.deadlines import end_of_day, period_days
-from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT, BlobStore, check_upload
+from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT
 from comments.extensions import db
 from comments.ingestion.draft_import import ParsedSection, sections_from_docx, sections_from_text
 from comments.models import Consultation, MaterialKind
@@ -46,12 +48,7 @@ def _load(consultation_id: int) -> Consultation:
 
 
 def _put_error(form, error: DomainError) -> None:
-    """A domain error on the field it names, or at the top of the form."""
-    field = form._fields.get(FORM_FIELD.get(error.field or "", error.field or ""))
-    if field is None:
-        form.form_errors.append(error.message)
-    else:
-        field.errors = [*list(field.errors or []), error.message]
+    put_domain_error(form, error, renamed=FORM_FIELD)
 
 
 def _preview_serializer() -> URLSafeTimedSerializer:
@@ -153,23 +150,21 @@ def import_sections(consultation_id: int):
     form = ImportForm()
     if request.method == "GET":
         return _render_import(consultation, form)
-    upload = request.files.get(form.document.name)
-    max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
-    data = upload.stream.read(max_bytes + 1) if upload is not None else b""
-    form.has_file = bool(upload is not None and (upload.filename or data))
+    files, errors = read_uploads(request.files.getlist(form.document.name))
+    form.has_file = bool(files or errors)
     if not form.validate():
         return _render_import(consultation, form, 422)
     try:
-        if form.has_file:
-            checked = check_upload(upload.filename or "", data, max_bytes=max_bytes)
-            if not checked.filename.lower().endswith(".docx"):
+        if errors:
+            raise DomainError(errors[0], field="document")
+        if files:
+            if not files[0].filename.lower().endswith(".docx"):
                 raise DomainError(_l("Choose a Word file (.docx), or paste the text instead."), field="document")
-            sections = sections_from_docx(checked.data)
+            sections = sections_from_docx(files[0].data)
         else:
             sections = sections_from_text(form.text.data or "")
     except DomainError as error:
-        field = form.document if form.has_file else form.text
-        field.errors = [*list(field.errors or []), error.message]
+        put_domain_error(form, error, default=form.document if form.has_file else form.text)
         return _render_import(consultation, form, 422)
     payload = _preview_serializer().dumps(
         {"consultation": consultation.id, "sections": [section.to_dict() for section in sections]}
@@ -226,34 +221,26 @@ def consultation_materials(consultation_id: int):
         return _render_materials(consultation, form)
     if not form.validate():
         return _render_materials(consultation, form, 422)
-    upload = request.files.get(form.document.name)
-    max_bytes = current_app.config["ATTACHMENT_MAX_BYTES"]
-    data = upload.stream.read(max_bytes + 1) if upload is not None else b""
-    store = BlobStore(current_app.config["ATTACHMENT_STORAGE"])
+    files, errors = read_uploads(request.files.getlist(form.document.name))
     try:
-        if upload is None or not (upload.filename or data):
+        if errors:
+            raise DomainError(errors[0], field="document")
+        if not files:
             raise DomainError(_l("Choose the file to attach."), field="document")
-        checked = check_upload(upload.filename or "", data, max_bytes=max_bytes)
         material, created = operations.attach_material(
             consultation,
-            checked,
+            files[0],
             title=form.title.data or "",
             kind=MaterialKind(form.kind.data),
             public=form.visibility.data == "public",
             actor=request_actor(),
-            blob_store=store,
+            blob_store=blob_store(),
         )
     except DomainError as error:
         db.session.rollback()
         _put_error(form, DomainError(error.message, field=error.field or "document"))
         return _render_materials(consultation, form, 422)
-    try:
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        if created:
-            store.discard(material.sha256)
-        raise
+    commit_or_discard([material.sha256] if created else [])
     flash(_l("The file is attached."))
     return redirect(url_for("staff.consultation_materials", consultation_id=consultation_id), code=303)
 

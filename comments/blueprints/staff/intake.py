@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
 from comments.blueprints.actors import request_actor
+from comments.blueprints.form_errors import put_domain_error
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.intake_forms import CheckForm, LateDecisionForm, PaperSubmissionForm
 from comments.blueprints.uploads import blob_store, commit_or_discard, read_uploads
@@ -74,8 +75,7 @@ def enter_submission(consultation_id: int):
         )
     except DomainError as error:
         db.session.rollback()
-        field = form._fields.get(error.field or "", form.body)
-        field.errors = [*list(field.errors or []), error.message]
+        put_domain_error(form, error, default=form.body)
         return render_template("staff/intake_form.html", form=form, consultation=consultation), 422
     submission_id = accepted.submission.id
     commit_or_discard(accepted.created_blobs)
@@ -112,21 +112,30 @@ def show_entered_submission(submission_id: int):
     )
 
 
+def _apply_and_return(submission_id: int, change, done_message) -> Response:
+    """Run one domain change, commit it, and go back to the submission with what happened as a message."""
+    try:
+        change()
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message)
+    else:
+        db.session.commit()
+        flash(done_message)
+    return redirect(url_for("staff.show_entered_submission", submission_id=submission_id), code=303)
+
+
 @bp.post("/intake/<int:submission_id>/check")
 @require(Permission.submission_enter)
 def check_entered_submission(submission_id: int):
     submission = _load_entered(submission_id)
     if not CheckForm().validate():
         abort(400)
-    try:
-        check_transcription(submission, current_user, request_actor())
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message)
-        return redirect(url_for("staff.show_entered_submission", submission_id=submission_id), code=303)
-    db.session.commit()
-    flash(_l("The transcription is marked as checked against the scan."))
-    return redirect(url_for("staff.show_entered_submission", submission_id=submission_id), code=303)
+    return _apply_and_return(
+        submission_id,
+        lambda: check_transcription(submission, current_user, request_actor()),
+        _l("The transcription is marked as checked against the scan."),
+    )
 
 
 @bp.post("/intake/<int:submission_id>/late-decision")
@@ -137,18 +146,14 @@ def decide_late(submission_id: int):
     if not form.validate():
         flash(_l("Write the reason for the decision."))
         return redirect(url_for("staff.show_entered_submission", submission_id=submission_id), code=303)
-    try:
-        decide_late_submission(
+    return _apply_and_return(
+        submission_id,
+        lambda: decide_late_submission(
             submission,
             included=form.included.data,
             reason=form.reason.data,
             decider=current_user,
             actor=request_actor(),
-        )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message)
-        return redirect(url_for("staff.show_entered_submission", submission_id=submission_id), code=303)
-    db.session.commit()
-    flash(_l("The decision is recorded."))
-    return redirect(url_for("staff.show_entered_submission", submission_id=submission_id), code=303)
+        ),
+        _l("The decision is recorded."),
+    )

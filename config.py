@@ -88,6 +88,19 @@ class Config:
     MAIL_SUPPRESS_SEND = env("MAIL_SUPPRESS_SEND", False, cast=bool)
     # The right-hand side of every Message-ID we mint.
     MAIL_MESSAGE_ID_DOMAIN = env("MAIL_MESSAGE_ID_DOMAIN", "comments.localhost")
+    # The committee's e-mail intake (R59-R64): members write to <local part>+<token>@<domain>.
+    MAIL_INTAKE_LOCAL_PART = env("MAIL_INTAKE_LOCAL_PART", "questions")
+    MAIL_INTAKE_DOMAIN = env("MAIL_INTAKE_DOMAIN", "intake.comments.localhost")
+    MAIL_INTAKE_MAX_BYTES = env("MAIL_INTAKE_MAX_BYTES", 10 * 1024 * 1024, cast=int)
+    # The authserv-id of our own mail server's Authentication-Results header (R60); unset, DMARC is not judged.
+    MAIL_TRUSTED_AUTHSERV_ID = env("MAIL_TRUSTED_AUTHSERV_ID")
+    # `flask mail poll`: the IMAP mailbox the intake address delivers to.
+    MAIL_IMAP_HOST = env("MAIL_IMAP_HOST", "127.0.0.1")
+    MAIL_IMAP_PORT = env("MAIL_IMAP_PORT", 993, cast=int)
+    MAIL_IMAP_SECURITY = env("MAIL_IMAP_SECURITY", "tls")
+    MAIL_IMAP_USERNAME = env("MAIL_IMAP_USERNAME")
+    MAIL_IMAP_PASSWORD = env("MAIL_IMAP_PASSWORD")
+    MAIL_IMAP_CA_FILE = env("MAIL_IMAP_CA_FILE")
     OUTBOX_MAX_ATTEMPTS = env("OUTBOX_MAX_ATTEMPTS", 8, cast=int)
     OUTBOX_LEASE_SECONDS = env("OUTBOX_LEASE_SECONDS", 300, cast=int)
 

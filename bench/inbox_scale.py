@@ -155,10 +155,12 @@ def build(app, url: str, rows: int, seed: int) -> tuple[int, int]:
                             received,
                         )
                     )
-                    terms_rows.append((number, search_terms(body)))
+                    terms_rows.append((number, search_terms(body), consultation_id, received))
             print(f"  submissions copied: {time.perf_counter() - t0:.1f} s", flush=True)
             t0 = time.perf_counter()
-            with cursor.copy("COPY submission_search (submission_id, terms) FROM STDIN") as terms_copy:
+            with cursor.copy(
+                "COPY submission_search (submission_id, terms, consultation_id, received_at) FROM STDIN"
+            ) as terms_copy:
                 for row in terms_rows:
                     terms_copy.write_row(row)
             del terms_rows
@@ -225,7 +227,7 @@ def measure(app, consultation_id: int, repeats: int) -> None:
             print(f"{label:<28}{len(page.rows):>6}{matches:>10}{p50:>9.1f}{p95:>9.1f}{p99:>9.1f}", flush=True)
         print(f"\nworst p95: {worst:.1f} ms (target: under 100 ms)")
 
-        for query in ("意見", "暗号", "特定個人情報の", "渡辺", "量子"):
+        for query in ("意見", "暗号", "渡辺", "量子"):
             statement = inbox_statement(consultation_id, InboxFilters(query=query))
             compiled = statement.compile(dialect=postgresql.dialect(), compile_kwargs={"literal_binds": True})
             plan = db.session.execute(text(f"EXPLAIN (ANALYZE, BUFFERS, COSTS OFF) {compiled}")).scalars().all()
@@ -245,6 +247,12 @@ def _count_matches(db, consultation_id: int, query: str) -> int:
     ).scalar_one()
 
 
+def db_scalar(sql: str):
+    from comments.extensions import db
+
+    return db.session.execute(text(sql)).scalar_one()
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="submissions to write (default 1,000,000)")
@@ -254,6 +262,12 @@ def parse_args(argv):
         "--postgres-url",
         default=os.environ.get("BENCH_POSTGRES_URL", "postgresql://127.0.0.1:5432/postgres"),
         help="an existing database to connect to for CREATE/DROP DATABASE (env BENCH_POSTGRES_URL)",
+    )
+    parser.add_argument(
+        "--keep", action="store_true", help="keep the database at the end and print its name (to measure it again)"
+    )
+    parser.add_argument(
+        "--reuse", metavar="NAME", help="measure a database an earlier --keep run left, without building"
     )
     args = parser.parse_args(argv)
     if not 1_000 <= args.rows <= 5_000_000 or not 1 <= args.repeats <= 10_000:
@@ -268,15 +282,26 @@ def main(argv: list[str] | None = None) -> int:
     from comments import create_app
     from config import TestingConfig, normalise_database_url
 
-    name, url = create_database(args.postgres_url)
+    if args.reuse:
+        name = args.reuse
+        url = make_url(args.postgres_url).set(database=name).render_as_string(hide_password=False)
+    else:
+        name, url = create_database(args.postgres_url)
     app = None
     try:
         url = normalise_database_url(url)
         app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI=url)
-        print(f"building {args.rows:,} submissions in {name} ...", flush=True)
-        t0 = time.perf_counter()
-        consultation_id, _other = build(app, url, args.rows, args.seed)
-        print(f"build time: {time.perf_counter() - t0:.1f} s", flush=True)
+        if args.reuse:
+            with app.app_context():
+                from flask_migrate import upgrade
+
+                upgrade()
+                consultation_id = db_scalar("SELECT id FROM consultations WHERE slug = 'bench-1'")
+        else:
+            print(f"building {args.rows:,} submissions in {name} ...", flush=True)
+            t0 = time.perf_counter()
+            consultation_id, _other = build(app, url, args.rows, args.seed)
+            print(f"build time: {time.perf_counter() - t0:.1f} s", flush=True)
         measure(app, consultation_id, args.repeats)
     except KeyboardInterrupt:
         return 130
@@ -286,8 +311,11 @@ def main(argv: list[str] | None = None) -> int:
         if app is not None:
             with app.app_context():
                 db.engine.dispose()
-        drop_database(args.postgres_url, name)
-        print(f"dropped {name}")
+        if args.keep or args.reuse:
+            print(f"kept {name}: measure it again with --reuse {name}")
+        else:
+            drop_database(args.postgres_url, name)
+            print(f"dropped {name}")
     return 0
 
 

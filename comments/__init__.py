@@ -111,12 +111,14 @@ def _load_user(session_id: str):
 def _register_blueprints(app: Flask) -> None:
     from comments.blueprints.admin import bp as admin_bp
     from comments.blueprints.auth import bp as auth_bp
+    from comments.blueprints.committee import bp as committee_bp
     from comments.blueprints.public import bp as public_bp
     from comments.blueprints.staff import bp as staff_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(auth_bp)
     app.register_blueprint(staff_bp)
+    app.register_blueprint(committee_bp)
     app.register_blueprint(admin_bp)
 
 

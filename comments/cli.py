@@ -23,6 +23,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(audit)
     app.cli.add_command(users)
     app.cli.add_command(search)
+    app.cli.add_command(mail)
 
 
 @click.command("seed-demo")
@@ -204,3 +205,123 @@ def search_index():
     from comments.mail.sender import index_search
 
     click.echo(f"indexed {index_search()} submissions")
+
+
+@click.group(cls=AppGroup)
+def mail():
+    """The committee's e-mail intake: read messages from an MTA pipe or an IMAP mailbox."""
+
+
+# sysexits.h: an MTA that runs `flask mail ingest` as a pipe keeps the message and tries again on 75.
+EX_DATAERR = 65
+EX_TEMPFAIL = 75
+
+
+@mail.command("ingest")
+@click.option(
+    "--recipient",
+    help="The envelope recipient, when the MTA passes it (e.g. Postfix's ${recipient}); "
+    "otherwise the token is read from Delivered-To, X-Original-To, To and Cc.",
+)
+def mail_ingest(recipient: str | None):
+    """Read one RFC 822 message from standard input and file it: a member's question, or quarantine."""
+    from comments.mail.intake import ingest_and_commit
+
+    limit = current_app.config["MAIL_INTAKE_MAX_BYTES"]
+    # Read a little past the limit: enough to keep an oversized message in quarantine (R63), while a
+    # runaway stream is refused outright instead of filling the memory.
+    hard_limit = limit * 4
+    raw = sys.stdin.buffer.read(hard_limit + 1)
+    if not raw:
+        click.echo("mail ingest: standard input was empty; pipe one message into it.", err=True)
+        sys.exit(EX_DATAERR)
+    if len(raw) > hard_limit:
+        click.echo(
+            f"mail ingest: the message is over {hard_limit // (1024 * 1024)} MB and was not kept; "
+            "ask the MTA to refuse messages this large (message_size_limit).",
+            err=True,
+        )
+        sys.exit(EX_DATAERR)
+    try:
+        result = ingest_and_commit(raw, source="pipe", recipient=recipient)
+    except Exception as error:  # the database is down or locked: the MTA must keep the message and retry
+        click.echo(f"mail ingest: could not store the message ({type(error).__name__}: {error}); try again.", err=True)
+        sys.exit(EX_TEMPFAIL)
+    click.echo(_describe(result))
+
+
+def _describe(result) -> str:
+    message = result.message
+    if result.duplicate:
+        return f"duplicate of inbound message {message.id} ({message.status.value}); nothing new stored"
+    if message.submission is not None:
+        return f"accepted: receipt {message.submission.receipt_number} (inbound message {message.id})"
+    return f"{message.status.value}: {message.reason} (inbound message {message.id})"
+
+
+@mail.command("poll")
+@click.option("--once", is_flag=True, help="Fetch what is waiting now and exit (for cron).")
+@click.option(
+    "--interval", default=60.0, show_default=True, type=click.FloatRange(min=1), help="Seconds between polls."
+)
+@click.option(
+    "--batch", default=100, show_default=True, type=click.IntRange(min=1, max=1000), help="Messages per poll."
+)
+def mail_poll(once: bool, interval: float, batch: int):
+    """Fetch new messages from the IMAP mailbox in MAIL_IMAP_* and move each to Processed or Quarantine."""
+    import time
+
+    from comments.ingestion.imap import ImapError, ImapSettings, poll_mailbox
+    from comments.mail.intake import ingest_and_commit
+
+    config = current_app.config
+    if not config["MAIL_IMAP_USERNAME"] or not config["MAIL_IMAP_PASSWORD"]:
+        raise click.UsageError("Set MAIL_IMAP_USERNAME and MAIL_IMAP_PASSWORD (and MAIL_IMAP_HOST, MAIL_IMAP_PORT).")
+    if config["MAIL_IMAP_SECURITY"] not in ("tls", "starttls", "plain"):
+        raise click.UsageError("MAIL_IMAP_SECURITY must be tls, starttls or plain (plain only for a local server).")
+    settings = ImapSettings(
+        host=config["MAIL_IMAP_HOST"],
+        port=config["MAIL_IMAP_PORT"],
+        username=config["MAIL_IMAP_USERNAME"],
+        password=config["MAIL_IMAP_PASSWORD"],
+        security=config["MAIL_IMAP_SECURITY"],
+        ca_file=config["MAIL_IMAP_CA_FILE"],
+        batch=batch,
+    )
+
+    def handle(raw: bytes) -> str:
+        return ingest_and_commit(raw, source="imap").outcome
+
+    while True:
+        try:
+            report = poll_mailbox(settings, handle, max_bytes=config["MAIL_INTAKE_MAX_BYTES"])
+        except ImapError as error:
+            if once:
+                raise click.ClickException(str(error)) from error
+            click.echo(f"mail poll: {error}; trying again in {interval} s", err=True)
+        else:
+            click.echo(
+                f"fetched {report.fetched}: processed {report.processed}, quarantined {report.quarantined} "
+                f"(oversized {report.oversized}), failed {report.failed}"
+            )
+        if once:
+            return
+        time.sleep(interval)
+
+
+@mail.command("status")
+def mail_status():
+    """What the intake holds by status and reason; quarantined messages wait for the secretariat (R63)."""
+    from sqlalchemy import func, select
+
+    from comments.models import InboundMessage
+
+    rows = db.session.execute(
+        select(InboundMessage.status, InboundMessage.reason, func.count())
+        .group_by(InboundMessage.status, InboundMessage.reason)
+        .order_by(InboundMessage.status, InboundMessage.reason)
+    ).all()
+    if not rows:
+        click.echo("no inbound messages")
+    for status, reason, count in rows:
+        click.echo(f"{status.value:<12} {reason or '-':<20} {count}")

@@ -6,7 +6,7 @@ import enum
 
 from flask_babel import lazy_gettext as _l
 
-from comments.models import Channel, ConsultationStatus, SubmitterKind
+from comments.models import Channel, ConsultationStatus, InboundStatus, SubmitterKind
 from comments.permissions import Role
 
 LABELS = {
@@ -28,6 +28,11 @@ LABELS = {
     SubmitterKind.member: _l("Committee member"),
     SubmitterKind.observer: _l("Observer"),
     SubmitterKind.other: _l("Other"),
+    InboundStatus.accepted: _l("Filed as a question"),
+    InboundStatus.quarantined: _l("Waiting in quarantine"),
+    InboundStatus.dropped: _l("Dropped (automatic mail)"),
+    InboundStatus.released: _l("Released by the secretariat"),
+    InboundStatus.rejected: _l("Rejected by the secretariat"),
     Role.administrator: _l("Administrator"),
     Role.secretariat: _l("Secretariat"),
     Role.department_staff: _l("Department staff"),

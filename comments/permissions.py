@@ -31,6 +31,7 @@ class Permission(enum.StrEnum):
     personal_data_read = "staff:personal_data:read"
     response_draft = "staff:response:draft"
     response_approve = "staff:response:approve"
+    mail_quarantine_review = "staff:mail_quarantine:review"
     committee_material_read = "committee:material:read"
     committee_question_send = "committee:question:send"
     account_manage = "admin:account:manage"
@@ -48,6 +49,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.response_draft,
             Permission.response_approve,
             Permission.committee_material_read,
+            Permission.mail_quarantine_review,
         }
     ),
     Role.department_staff: frozenset({Permission.submission_read, Permission.response_draft}),

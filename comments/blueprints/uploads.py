@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app
+from flask import Response, abort, current_app, send_file
 
 from comments.domain import DomainError
 from comments.domain.uploads import BlobStore, CheckedFile, check_upload
@@ -38,3 +38,14 @@ def commit_or_discard(created_blobs: list[str]) -> None:
         for sha256 in created_blobs:
             store.discard(sha256)
         raise
+
+
+def download_response(sha256: str, filename: str, content_type: str = "application/octet-stream") -> Response:
+    """A stored file, only ever as a download: never rendered inline, never sniffed (R41); 404 if gone."""
+    try:
+        handle = blob_store().open(sha256)
+    except FileNotFoundError:
+        abort(404)
+    response = send_file(handle, mimetype=content_type, as_attachment=True, download_name=filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -56,6 +56,8 @@ class SubmissionDraft:
     contact: str = ""
     consented: bool = False
     files: list[CheckedFile] = field(default_factory=list)
+    # The committee member whose question this is (portal, upload, e-mail, or keyed in on their behalf).
+    member_id: int | None = None
 
 
 @dataclass
@@ -104,7 +106,7 @@ def _check_draft(consultation: Consultation, draft: SubmissionDraft) -> None:
             ),
             field="contact",
         )
-    if draft.channel == Channel.web and not draft.consented:
+    if draft.channel == Channel.web and draft.member_id is None and not draft.consented:
         raise SubmissionInvalidError(
             _l("Read the notice on the use of personal information and tick the box to agree."), field="consent"
         )
@@ -201,16 +203,23 @@ def accept_submission(
     transaction; the caller commits once.
 
     A ``staff_entry`` (paper, fax, in person, forwarded e-mail) is stored whatever its date: one that
-    arrived outside the period is marked late and counts only once staff record a decision (R53).
+    arrived outside the period is marked late and counts only once staff record a decision (R53). So is
+    a committee member's question (``draft.member_id``) from the portal, a file or e-mail: the committee
+    inspects, and a member briefed after the meeting may still send one; it is never refused, only marked.
     """
     late = False
-    if staff_entry is not None:
-        if draft.channel == Channel.web:
-            raise DomainError(_l("Staff enter post, fax, in-person and e-mail submissions, not web ones."))
+    if staff_entry is not None and draft.channel == Channel.web:
+        raise DomainError(_l("Staff enter post, fax, in-person and e-mail submissions, not web ones."))
+    if staff_entry is not None or draft.member_id is not None:
         if consultation.status == ConsultationStatus.draft:
             raise DomainError(_l("This consultation has not been published yet."))
-        late = is_late(consultation, draft.channel, staff_entry)
-    receipt_number = _lock_period_and_draw_receipt(consultation, received_at, judge_period=staff_entry is None)
+        if staff_entry is not None:
+            late = is_late(consultation, draft.channel, staff_entry)
+        else:
+            late = not period_accepts(consultation.status, consultation.opens_at, consultation.closes_at, received_at)
+    receipt_number = _lock_period_and_draw_receipt(
+        consultation, received_at, judge_period=staff_entry is None and draft.member_id is None
+    )
     _check_draft(consultation, draft)
 
     body, masked = mask_individual_numbers(clean_text(draft.body))
@@ -236,6 +245,7 @@ def accept_submission(
         entered_by_id=staff_entry.entered_by_id if staff_entry else None,
         arrived_on=staff_entry.arrived_on if staff_entry else None,
         postmarked_on=staff_entry.postmarked_on if staff_entry else None,
+        member_id=draft.member_id,
         masked_numbers=masked,
         fingerprint=compute_fingerprint(body, [FingerprintedFile(f.filename, f.sha256) for f in files]),
         submitter=Submitter(

@@ -63,12 +63,20 @@ def search_terms(value: str) -> str:
 
 def index_submission(submission: Submission) -> None:
     """Add the search row of one flushed submission now (tests and data loads; the worker does the rest)."""
-    db.session.execute(_INSERT_TERMS, {"submission_id": submission.id, "terms": search_terms(submission.body)})
+    db.session.execute(
+        _INSERT_TERMS,
+        {
+            "submission_id": submission.id,
+            "terms": search_terms(submission.body),
+            "consultation_id": submission.consultation_id,
+            "received_at": submission.received_at,
+        },
+    )
 
 
 _INSERT_TERMS = SubmissionSearch.__table__.insert()
 _UNINDEXED = (
-    select(Submission.id, Submission.body)
+    select(Submission.id, Submission.body, Submission.consultation_id, Submission.received_at)
     .outerjoin(SubmissionSearch, SubmissionSearch.submission_id == Submission.id)
     .where(SubmissionSearch.submission_id.is_(None))
     .order_by(Submission.id)
@@ -87,7 +95,15 @@ def index_pending_submissions(limit: int = 500) -> int:
     if rows:
         db.session.execute(
             _INSERT_TERMS,
-            [{"submission_id": submission_id, "terms": search_terms(body)} for submission_id, body in rows],
+            [
+                {
+                    "submission_id": submission_id,
+                    "terms": search_terms(body),
+                    "consultation_id": consultation_id,
+                    "received_at": received_at,
+                }
+                for submission_id, body, consultation_id, received_at in rows
+            ],
         )
     return len(rows)
 
@@ -142,7 +158,7 @@ def _phrase_patterns(phrases: list[list[str]]) -> list[str]:
     return patterns
 
 
-def terms_match_clause(query: str):
+def terms_match_clause(query: str, *, terms=None):
     """A condition on ``SubmissionSearch.terms`` alone that holds exactly when the text matches ``query``
     (PostgreSQL), or None when nothing is searchable.
 
@@ -153,7 +169,7 @@ def terms_match_clause(query: str):
     phrases = query_phrases(query)
     if not phrases:
         return None
-    terms = SubmissionSearch.terms
+    terms = SubmissionSearch.terms if terms is None else terms
     conditions = []
     for phrase, pattern in zip(phrases, _phrase_patterns(phrases), strict=True):
         if len(phrase) == 1 and len(phrase[0]) == 1:
@@ -181,8 +197,19 @@ def match_submission_ids(query: str):
         return text("SELECT rowid FROM submission_search_fts WHERE submission_search_fts MATCH :fts_query").bindparams(
             bindparam("fts_query", _fts5_query(phrases))
         )
+    return select(SubmissionSearch.submission_id).where(_postgresql_match(phrases))
+
+
+def search_match_condition(query: str):
+    """The PostgreSQL condition on a ``SubmissionSearch`` row that holds exactly when its text matches
+    ``query``, through the GIN index; None when nothing is searchable."""
+    phrases = query_phrases(query)
+    return _postgresql_match(phrases) if phrases else None
+
+
+def _postgresql_match(phrases: list[list[str]]):
     terms = SubmissionSearch.terms
-    return select(SubmissionSearch.submission_id).where(
+    return and_(
         func.to_tsvector(text("'simple'::regconfig"), terms).bool_op("@@")(
             func.to_tsquery(text("'simple'::regconfig"), _tsquery(phrases))
         ),

@@ -171,3 +171,7 @@ class BlobStore:
 
     def open(self, sha256: str):
         return self.path_for(sha256).open("rb")
+
+    def read(self, sha256: str) -> bytes:
+        """The whole file; FileNotFoundError if it is not stored."""
+        return self.path_for(sha256).read_bytes()

@@ -10,6 +10,7 @@ from comments.models.consultation import (
     PostalRule,
     Section,
 )
+from comments.models.inbound import InboundMessage, InboundStatus
 from comments.models.outbox import OutboxMessage, OutboxStatus
 from comments.models.submission import (
     Attachment,
@@ -35,6 +36,8 @@ __all__ = [
     "ConsultationStatus",
     "DeadlineExtension",
     "Department",
+    "InboundMessage",
+    "InboundStatus",
     "LateDecision",
     "Material",
     "MaterialKind",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from comments.extensions import db
@@ -58,9 +58,13 @@ class Submission(db.Model):
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     arrived_on: Mapped[date | None]
     postmarked_on: Mapped[date | None]
+    # The committee member (or chair, or observer) whose question this is, whichever way it came:
+    # the portal, an uploaded file, e-mail, or keyed in by the secretariat on their behalf.
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
 
     consultation = relationship("Consultation")
     section = relationship("Section")
+    member = relationship("User", foreign_keys=[member_id])
     submitter: Mapped[Submitter | None] = relationship(back_populates="submission", uselist=False)
     attachments: Mapped[list[Attachment]] = relationship(back_populates="submission", order_by="Attachment.position")
 
@@ -117,9 +121,14 @@ class SubmissionSearch(db.Model):
     """
 
     __tablename__ = "submission_search"
+    __table_args__ = (Index("ix_submission_search_newest", "consultation_id", "received_at", "submission_id"),)
 
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
     terms: Mapped[str] = mapped_column(Text)
+    # Copied from the submission (which never changes), so that a search can find, filter and order its
+    # matches by date in this table alone and join only the page it shows (see domain/inbox.py).
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class TranscriptionCheck(db.Model):

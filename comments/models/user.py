@@ -45,6 +45,10 @@ class User(UserMixin, db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The secret part of a committee member's personal intake address, questions+<token>@<domain>
+    # (R59); rotated by the member or the secretariat, after which the old address is unknown.
+    intake_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
+    intake_token_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     department: Mapped[Department | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")

@@ -14,7 +14,7 @@ from tests.factories import make_user
 from tests.functional.auth_helpers import sign_in
 
 PUBLIC_BLUEPRINTS = {"public", "auth", None}
-GUARDED_BLUEPRINTS = {"staff", "admin"}
+GUARDED_BLUEPRINTS = {"staff", "admin", "committee"}
 
 
 def route_samples(app):

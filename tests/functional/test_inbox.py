@@ -10,6 +10,7 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
+from comments.domain.clock import JAPAN
 from comments.domain.search import index_submission
 from comments.extensions import db
 from comments.models import Attachment, AuditEvent, Channel, Submission, Submitter, SubmitterKind
@@ -261,3 +262,45 @@ def test_the_worker_makes_new_submissions_searchable(app, client, secretariat_cl
     with app.app_context():
         run_worker(0.01, stop_after=1)
     assert len(receipts_in(secretariat_client.get(url, query_string={"q": "委託"}).get_data(as_text=True))) == 1
+
+
+@pytest.mark.parametrize(("walk_rows", "walk_max"), [(2000, 8000), (10, 60), (4, 12), (1, 1)])
+@pytest.mark.parametrize("filters", [{}, {"channel": Channel.post}, {"received_from": "day"}])
+def test_every_search_strategy_pages_the_same_matches_in_date_order(monkeypatch, walk_rows, walk_max, filters):
+    """Walk the newest rows, walk further, or ask the index: the pages must be the brute-force answer."""
+    from comments.domain import inbox
+    from comments.domain.inbox import InboxFilters, list_inbox
+
+    monkeypatch.setattr(inbox, "SEARCH_WALK_ROWS", walk_rows)
+    monkeypatch.setattr(inbox, "SEARCH_WALK_MAX_ROWS", walk_max)
+    monkeypatch.setattr(inbox, "PAGE_SIZE", 3)
+    consultation = make_consultation()
+    other = make_consultation()
+    start = datetime.now(UTC) - timedelta(days=3)
+    expected = []
+    for number in range(40):
+        rare = number % 7 == 0
+        body = "暗号化の方式を示してください。" if rare else "保存期間について意見します。"
+        channel = Channel.post if number % 2 else Channel.web
+        at = start + timedelta(hours=number)
+        submission = make_submission(consultation, body=body, received_at=at, channel=channel)
+        make_submission(other, body=body, received_at=at)
+        in_range = (
+            "received_from" not in filters
+            or at.astimezone(JAPAN).date() >= (start + timedelta(days=2)).astimezone(JAPAN).date()
+        )
+        if rare and filters.get("channel", channel) == channel and in_range:
+            expected.append(submission.id)
+    expected.reverse()  # newest first
+    values = dict(filters)
+    if "received_from" in values:
+        values["received_from"] = (start + timedelta(days=2)).astimezone(JAPAN).date()
+    wanted = InboxFilters(query="方式", **values)
+    seen, after = [], None
+    while True:
+        page = list_inbox(db.session, consultation, wanted, after=after, limit=3)
+        seen.extend(row.id for row in page.rows)
+        if page.next_cursor is None:
+            break
+        after = page.next_cursor
+    assert seen == expected

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from flask import (
-    Response,
     abort,
     current_app,
     g,
@@ -11,7 +10,6 @@ from flask import (
     redirect,
     render_template,
     request,
-    send_file,
     session,
     url_for,
 )
@@ -23,7 +21,7 @@ from comments.blueprints.actors import request_actor
 from comments.blueprints.form_errors import put_domain_error
 from comments.blueprints.public import bp
 from comments.blueprints.public.forms import CommentForm
-from comments.blueprints.uploads import blob_store, commit_or_discard, read_uploads
+from comments.blueprints.uploads import blob_store, commit_or_discard, download_response, read_uploads
 from comments.domain.deadlines import phase, time_remaining
 from comments.domain.intake import PeriodClosedError, SubmissionInvalidError, accept_submission
 from comments.domain.masking import MASK, contains_individual_number
@@ -79,18 +77,7 @@ def download_material(slug: str, material_id: int):
     material = db.session.get(Material, material_id)
     if material is None or material.consultation_id != consultation.id or not material.public:
         abort(404)
-    return _download(material.sha256, material.filename, material.content_type)
-
-
-def _download(sha256: str, filename: str, content_type: str) -> Response:
-    """Files go back only as downloads, never rendered inline (R41); Talisman adds nosniff."""
-    try:
-        handle = blob_store().open(sha256)
-    except FileNotFoundError:
-        abort(404)
-    response = send_file(handle, mimetype=content_type, as_attachment=True, download_name=filename, max_age=0)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download_response(material.sha256, material.filename, material.content_type)
 
 
 def _render_form(consultation: Consultation, form: CommentForm, status: int = 200, **extra):
@@ -217,7 +204,7 @@ def download_receipt_attachment(receipt: str, position: int):
     attachment = next((a for a in submission.attachments if a.position == position), None)
     if attachment is None:
         abort(404)
-    return _download(attachment.sha256, attachment.filename, attachment.content_type)
+    return download_response(attachment.sha256, attachment.filename, attachment.content_type)
 
 
 @bp.get("/language/<code>")

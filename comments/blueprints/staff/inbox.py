@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, current_app, g, render_template, request, send_file
+from flask import abort, g, render_template, request
 from flask_login import current_user
 
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.inbox_forms import CHANNEL_CHOICES, KIND_CHOICES, InboxFilterForm, RevealPersonalDataForm
+from comments.blueprints.uploads import download_response
 from comments.domain.audit import Actor
 from comments.domain.inbox import InvalidCursorError, can_read_submissions, list_inbox, reveal_personal_data
-from comments.domain.uploads import BlobStore
 from comments.extensions import db
 from comments.models import Consultation, Submission
 from comments.permissions import Permission, require
@@ -101,16 +101,4 @@ def download_submission_attachment(submission_id: int, position: int):
     attachment = next((a for a in submission.attachments if a.position == position), None)
     if attachment is None:
         abort(404)
-    try:
-        handle = BlobStore(current_app.config["ATTACHMENT_STORAGE"]).open(attachment.sha256)
-    except FileNotFoundError:
-        abort(404)
-    response = send_file(
-        handle,
-        mimetype="application/octet-stream",
-        as_attachment=True,
-        download_name=attachment.filename,
-        max_age=0,
-    )
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return download_response(attachment.sha256, attachment.filename)

@@ -10,9 +10,16 @@ from sqlalchemy import select
 from comments.blueprints.actors import request_actor
 from comments.blueprints.form_errors import put_domain_error
 from comments.blueprints.staff import bp
-from comments.blueprints.staff.intake_forms import CheckForm, LateDecisionForm, PaperSubmissionForm
+from comments.blueprints.staff.intake_forms import (
+    NOT_A_MEMBER,
+    CheckForm,
+    LateDecisionForm,
+    PaperSubmissionForm,
+    offer_members,
+)
 from comments.blueprints.uploads import blob_store, commit_or_discard, read_uploads
 from comments.domain import DomainError, clock
+from comments.domain.committee import committee_members, submit_member_question
 from comments.domain.intake import StaffEntry, SubmissionDraft, accept_submission
 from comments.domain.paper import check_transcription, decide_late_submission
 from comments.extensions import db
@@ -24,6 +31,7 @@ from comments.models import (
     Submission,
     SubmitterKind,
     TranscriptionCheck,
+    User,
 )
 from comments.permissions import Permission, require
 from comments.transactions import begin_write, read_before_write
@@ -44,6 +52,7 @@ def enter_submission(consultation_id: int):
     read_before_write()
     consultation = _load_consultation(consultation_id)
     form = PaperSubmissionForm()
+    offer_members(form, committee_members())
     if request.method == "GET":
         form.arrived_on.data = clock.now().astimezone(clock.JAPAN).date()
         return render_template("staff/intake_form.html", form=form, consultation=consultation)
@@ -65,14 +74,28 @@ def enter_submission(consultation_id: int):
     )
     begin_write()
     try:
-        accepted = accept_submission(
-            consultation,
-            draft,
-            received_at=g.received_at,
-            actor=request_actor(),
-            blob_store=blob_store(),
-            staff_entry=entry,
-        )
+        if form.member_id.data and form.member_id.data != NOT_A_MEMBER:
+            accepted = submit_member_question(
+                consultation,
+                db.session.get(User, form.member_id.data),
+                body=draft.body,
+                section_id=None,
+                channel=draft.channel,
+                files=files,
+                received_at=g.received_at,
+                actor=request_actor(),
+                blob_store=blob_store(),
+                staff_entry=entry,
+            )
+        else:
+            accepted = accept_submission(
+                consultation,
+                draft,
+                received_at=g.received_at,
+                actor=request_actor(),
+                blob_store=blob_store(),
+                staff_entry=entry,
+            )
     except DomainError as error:
         db.session.rollback()
         put_domain_error(form, error, default=form.body)

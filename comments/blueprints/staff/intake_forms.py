@@ -4,7 +4,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, DateField, MultipleFileField, RadioField, SelectChoice, StringField, TextAreaField
+from wtforms import (
+    BooleanField,
+    DateField,
+    MultipleFileField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from comments.models import Channel, SubmitterKind
@@ -38,6 +47,8 @@ class PaperSubmissionForm(FlaskForm):
         default=SubmitterKind.citizen.value,
         validators=[InputRequired(message=_l("Choose who sent it."))],
     )
+    # A committee member's question received by fax, post or at a briefing, entered on their behalf.
+    member_id = SelectField(_l("On behalf of a committee member"), coerce=int, default=0)
     body = TextAreaField(
         _l("Text, as written"), validators=[DataRequired(message=_l("Key in the text of the submission."))]
     )
@@ -47,6 +58,16 @@ class PaperSubmissionForm(FlaskForm):
         _l("Postal address or telephone number"), validators=[Length(max=500, message=_l("At most 500 characters."))]
     )
     scans = MultipleFileField(_l("Scan of the original"))
+
+
+NOT_A_MEMBER = 0
+
+
+def offer_members(form: PaperSubmissionForm, members) -> None:
+    form.member_id.choices = [
+        (NOT_A_MEMBER, _l("No: someone else (choose “Sent by” above)")),
+        *[(member.id, member.display_name) for member in members],
+    ]
 
 
 class LateDecisionForm(FlaskForm):

@@ -1,0 +1,142 @@
+"""Back-office views: the e-mail intake's quarantine, which the secretariat releases or rejects (R59-R63)."""
+
+from __future__ import annotations
+
+from flask import abort, flash, g, redirect, render_template, url_for
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user
+
+from comments.blueprints.actors import request_actor
+from comments.blueprints.form_errors import put_domain_error
+from comments.blueprints.staff import bp
+from comments.blueprints.staff.quarantine_forms import RejectForm, ReleaseForm
+from comments.blueprints.uploads import blob_store, commit_or_discard, download_response
+from comments.domain import DomainError
+from comments.domain.audit import record_event
+from comments.domain.committee import committee_members, consultations_under_inspection
+from comments.domain.mail_intake import (
+    REASONS,
+    quarantined_messages,
+    read_quarantined,
+    reject_message,
+    release_message,
+)
+from comments.extensions import db
+from comments.models import Consultation, InboundMessage, InboundStatus, User
+from comments.permissions import Permission, require
+from comments.transactions import begin_write, read_before_write
+
+
+@bp.get("/mail")
+@require(Permission.mail_quarantine_review)
+def list_quarantine():
+    """What waits for a decision, and what was dropped or decided lately (no sender shown here)."""
+    return render_template(
+        "staff/quarantine_list.html",
+        waiting=quarantined_messages(),
+        recent=quarantined_messages((InboundStatus.dropped, InboundStatus.released, InboundStatus.rejected)),
+        reasons=REASONS,
+    )
+
+
+def _message(message_id: int) -> InboundMessage:
+    message = db.session.get(InboundMessage, message_id)
+    if message is None or message.status == InboundStatus.accepted:
+        abort(404)
+    return message
+
+
+def _release_form(message: InboundMessage) -> ReleaseForm:
+    form = ReleaseForm()
+    form.consultation_id.choices = [(c.id, c.title) for c in consultations_under_inspection()]
+    form.member_id.choices = [(u.id, f"{u.display_name} <{u.email}>") for u in committee_members()]
+    if not form.is_submitted():
+        form.consultation_id.data = message.consultation_id
+        form.member_id.data = message.member_id
+    return form
+
+
+def _render_message(message, release_form=None, reject_form=None, status=200):
+    """The message with its sender, subject and text: personal data, so the look is recorded (R45)."""
+    g.no_store = True
+    record_event(request_actor(), "personal_data.viewed", message, reason=message.reason)
+    db.session.commit()
+    return (
+        render_template(
+            "staff/quarantine_show.html",
+            message=message,
+            parsed=read_quarantined(message, blob_store()),
+            reasons=REASONS,
+            release_form=release_form or _release_form(message),
+            reject_form=reject_form or RejectForm(),
+        ),
+        status,
+    )
+
+
+@bp.get("/mail/<int:message_id>")
+@require(Permission.mail_quarantine_review)
+def show_quarantined(message_id: int):
+    return _render_message(_message(message_id))
+
+
+@bp.get("/mail/<int:message_id>/original")
+@require(Permission.mail_quarantine_review)
+def download_quarantined(message_id: int):
+    """The message exactly as it came, as an .eml download (never rendered)."""
+    g.no_store = True
+    message = _message(message_id)
+    record_event(request_actor(), "personal_data.exported", message, what="original message")
+    db.session.commit()
+    return download_response(message.raw_sha256, f"message-{message.id}.eml", "message/rfc822")
+
+
+@bp.post("/mail/<int:message_id>/release")
+@require(Permission.mail_quarantine_review)
+def release_quarantined(message_id: int):
+    read_before_write()
+    message = _message(message_id)
+    form = _release_form(message)
+    if not form.validate():
+        return _render_message(message, release_form=form, status=422)
+    consultation = db.session.get(Consultation, form.consultation_id.data)
+    member = db.session.get(User, form.member_id.data)
+    begin_write()
+    try:
+        created = release_message(
+            message,
+            consultation=consultation,
+            member=member,
+            note=form.note.data,
+            decided_by=current_user,
+            actor=request_actor(),
+            blob_store=blob_store(),
+        )
+    except DomainError as error:
+        db.session.rollback()
+        put_domain_error(form, error, default=form.note, renamed={"member_id": "member_id"})
+        return _render_message(message, release_form=form, status=422)
+    receipt = message.submission.receipt_number
+    commit_or_discard(created)
+    flash(_l("Released as a question of the member. Receipt number: %(receipt)s", receipt=receipt))
+    return redirect(url_for("staff.list_quarantine"), code=303)
+
+
+@bp.post("/mail/<int:message_id>/reject")
+@require(Permission.mail_quarantine_review)
+def reject_quarantined(message_id: int):
+    read_before_write()
+    message = _message(message_id)
+    form = RejectForm()
+    if not form.validate():
+        return _render_message(message, reject_form=form, status=422)
+    begin_write()
+    try:
+        reject_message(message, note=form.note.data, decided_by=current_user, actor=request_actor())
+    except DomainError as error:
+        db.session.rollback()
+        put_domain_error(form, error, default=form.note)
+        return _render_message(message, reject_form=form, status=422)
+    db.session.commit()
+    flash(_l("The message is rejected; it stays on record with your reason."))
+    return redirect(url_for("staff.list_quarantine"), code=303)

@@ -1,0 +1,190 @@
+"""The committee's side: which consultations a member inspects, their questions, and the intake token.
+
+A committee member (部会委員), the chair (部会長) or an observer sends questions by the portal, by an
+uploaded file, by e-mail, or through the secretariat (fax, post, a briefing). Whatever the way, the
+question is a submission of that member (``Submission.member_id``), lands in the same inbox as a citizen's
+opinion with the submitter kind "member" or "observer", and gets a receipt number.
+"""
+
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+
+from comments.domain import DomainError
+from comments.domain.audit import Actor, record_event
+from comments.domain.clock import now
+from comments.domain.intake import AcceptedSubmission, StaffEntry, SubmissionDraft, accept_submission
+from comments.domain.uploads import BlobStore, CheckedFile
+from comments.extensions import db
+from comments.models import (
+    Channel,
+    Consultation,
+    ConsultationStatus,
+    LateDecision,
+    Material,
+    Submission,
+    SubmitterKind,
+    User,
+    UserRole,
+)
+from comments.permissions import Role
+
+COMMITTEE_ROLES = frozenset({Role.chair, Role.member, Role.observer})
+# Consultations the committee is inspecting: published for comment and not yet past the results.
+UNDER_INSPECTION = (
+    ConsultationStatus.open,
+    ConsultationStatus.closed,
+    ConsultationStatus.responding,
+    ConsultationStatus.inspected,
+)
+# 20 random bytes as 40 lower-case hex digits (160 bits). Lower case because mail software may change
+# the case of an address: the token must survive that, and the parser compares addresses lower-cased.
+TOKEN_BYTES = 20
+
+
+def is_committee(user: User) -> bool:
+    return bool(user.roles & COMMITTEE_ROLES)
+
+
+def submitter_kind_of(user: User) -> SubmitterKind:
+    """The chair and members are "member"; an observer is "observer" (the packet shows only the kind)."""
+    if user.roles & {Role.chair, Role.member}:
+        return SubmitterKind.member
+    return SubmitterKind.observer
+
+
+def consultations_under_inspection() -> list[Consultation]:
+    return list(
+        db.session.scalars(
+            select(Consultation)
+            .where(Consultation.status.in_(UNDER_INSPECTION))
+            .order_by(Consultation.closes_at.desc(), Consultation.id.desc())
+        )
+    )
+
+
+def committee_members() -> list[User]:
+    """Active accounts with a committee role, by name: the secretariat enters questions for one of them."""
+    return list(
+        db.session.scalars(
+            select(User)
+            .join(UserRole, UserRole.user_id == User.id)
+            .where(User.active.is_(True), UserRole.role.in_(COMMITTEE_ROLES))
+            .distinct()
+            .order_by(User.display_name, User.id)
+        )
+    )
+
+
+def committee_materials(consultation: Consultation) -> list[Material]:
+    """The consultation's committee-only materials (非公開資料): members and staff may read them, no one else."""
+    return [material for material in consultation.materials if not material.public]
+
+
+@dataclass(frozen=True)
+class MemberQuestion:
+    submission: Submission
+    status: str  # "received", "late" (waits for the secretariat's decision), "excluded", "included_late"
+
+
+def member_questions(member: User) -> list[MemberQuestion]:
+    """The member's own questions, newest first, with where each stands.
+
+    The city's answer is shown once responses exist and are approved (the response workflow comes with
+    the packet); until then a question is "received".
+    """
+    rows = db.session.execute(
+        select(Submission, LateDecision.included)
+        .outerjoin(LateDecision, LateDecision.submission_id == Submission.id)
+        .where(Submission.member_id == member.id)
+        .order_by(Submission.received_at.desc(), Submission.id.desc())
+    ).all()
+    questions = []
+    for submission, included in rows:
+        if not submission.late:
+            status = "received"
+        elif included is None:
+            status = "late"
+        else:
+            status = "included_late" if included else "excluded"
+        questions.append(MemberQuestion(submission=submission, status=status))
+    return questions
+
+
+def submit_member_question(
+    consultation: Consultation,
+    member: User,
+    *,
+    body: str,
+    section_id: int | None,
+    channel: Channel,
+    files: list[CheckedFile],
+    received_at: datetime,
+    actor: Actor,
+    blob_store: BlobStore,
+    staff_entry: StaffEntry | None = None,
+) -> AcceptedSubmission:
+    """Store a question of ``member`` as a submission; the receipt goes to the member's account address.
+
+    The member's name and address are kept in the submitter record like anyone's, so access to them is
+    controlled and logged the same way; the inbox and the packet show only the kind.
+    """
+    if not member.active or not is_committee(member):
+        raise DomainError(_l("Choose an active committee member."), field="member_id")
+    if consultation.status not in UNDER_INSPECTION:
+        raise DomainError(_l("This consultation is not under inspection; choose another one."), field="consultation")
+    draft = SubmissionDraft(
+        body=body,
+        submitter_kind=submitter_kind_of(member),
+        channel=channel,
+        section_id=section_id,
+        name=member.display_name,
+        email=member.email,
+        files=files,
+        member_id=member.id,
+    )
+    return accept_submission(
+        consultation, draft, received_at=received_at, actor=actor, blob_store=blob_store, staff_entry=staff_entry
+    )
+
+
+def new_intake_token() -> str:
+    return secrets.token_hex(TOKEN_BYTES)
+
+
+def intake_address(user: User) -> str | None:
+    """The member's personal intake address, or None before a token was issued."""
+    if not user.intake_token:
+        return None
+    config = current_app.config
+    return f"{config['MAIL_INTAKE_LOCAL_PART']}+{user.intake_token}@{config['MAIL_INTAKE_DOMAIN']}"
+
+
+def rotate_intake_token(user: User, actor: Actor) -> str:
+    """Give ``user`` a new intake token; mail to the old address is quarantined from now on (R59).
+
+    The audit event records that it changed, never the token.
+    """
+    if not is_committee(user):
+        raise DomainError(_l("Only committee accounts have an intake address."))
+    user.intake_token = new_intake_token()
+    user.intake_token_set_at = now()
+    db.session.flush()
+    record_event(actor, "intake_token.rotated", user, user_id=user.id)
+    return user.intake_token
+
+
+def member_by_token(token: str | None) -> User | None:
+    """The active committee account that owns ``token``, else None."""
+    if not token:
+        return None
+    user = db.session.scalars(select(User).where(User.intake_token == token.lower())).one_or_none()
+    if user is None or not user.active or not is_committee(user):
+        return None
+    return user

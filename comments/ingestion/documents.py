@@ -1,0 +1,208 @@
+"""Reading the text of a question file a committee member uploads: DOCX, PDF or TXT (a pure parser).
+
+The text is shown to the member for confirmation and then stored beside the original file, so a file
+that cannot be read is never an error here: ``extract_text`` returns what it could read and a short
+problem code, and the view turns the code into a message. Every result is tidied the same way: NFC,
+line ends as ``\\n``, control characters other than ``\\n`` and ``\\t`` removed, trailing spaces removed
+from each line, runs of blank lines collapsed to one, and blank lines at either end removed. A leading
+full-width space, the usual first-line indent of a Japanese paragraph, is kept on the first line as on
+every other line.
+
+The caller has already run ``comments.domain.uploads.check_upload`` on the bytes, which bounds their
+size and refuses DOCX archives that would inflate too far (R40).
+"""
+
+from __future__ import annotations
+
+import codecs
+import io
+import re
+import unicodedata
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from itertools import islice
+
+from comments.domain.text import clean_text
+
+# The public form's text limit: longer text is cut to it and reported, so the member can shorten it.
+MAX_EXTRACTED_CHARS = 10_000
+# Reading a page of a PDF costs time and memory whatever the file's size; a question has no reason to
+# be longer than this, and the pages after it are not read at all.
+MAX_PDF_PAGES = 200
+
+ENCRYPTED = "encrypted"
+NO_TEXT = "no_text"
+UNREADABLE = "unreadable"
+TOO_LONG = "too_long"
+UNSUPPORTED = "unsupported"
+
+# Line and page separators that are not "\n"; clean_text would drop the C0/C1 ones as control characters.
+_LINE_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n", "\x85": "\n", "\u2028": "\n", "\u2029": "\n"})
+_BLANK_LINES = re.compile(r"\n{3,}")
+_WHITESPACE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class ExtractedText:
+    """The text read from one file, the reason it is incomplete or empty, and a PDF's page count.
+
+    ``problem`` is None when the text was read, else one of ``ENCRYPTED``, ``NO_TEXT`` (a scanned PDF
+    with no text layer, an empty document), ``UNREADABLE`` (a corrupt file), ``TOO_LONG`` (``text`` holds
+    the first ``MAX_EXTRACTED_CHARS`` characters, or the first ``MAX_PDF_PAGES`` pages) or
+    ``UNSUPPORTED``. ``text`` is "" whenever nothing could be read.
+    """
+
+    text: str
+    problem: str | None
+    pages: int | None = None
+
+
+def tidy_text(text: str) -> str:
+    """``text`` in the form every extracted text takes (see the module docstring)."""
+    text = unicodedata.normalize("NFC", clean_text(text.translate(_LINE_BREAKS)))
+    text = "\n".join(line.rstrip() for line in text.split("\n"))
+    return _BLANK_LINES.sub("\n\n", text).strip("\n")
+
+
+def _visible_length(text: str) -> int:
+    return len(_WHITESPACE.sub("", text))
+
+
+def _docx_lines(container) -> Iterator[str]:
+    """The text of the paragraphs and tables of a document body or table cell, in document order."""
+    from docx.table import Table
+
+    for block in container.iter_inner_content():
+        if not isinstance(block, Table):
+            yield block.text
+            continue
+        # python-docx hands back a merged cell once per grid column it spans, and the cell above for
+        # each row a vertical merge continues into; its text belongs where the merge starts, once.
+        seen = set()
+        for row in block.rows:
+            cells = []
+            for cell in row.cells:
+                if cell._tc in seen:
+                    continue
+                seen.add(cell._tc)
+                cells.append("\n".join(_docx_lines(cell)).strip("\n"))
+            yield "\t".join(cells)
+
+
+def _docx_text(data: bytes) -> ExtractedText:
+    """The body of a Word file: paragraphs and tables in document order, one paragraph a line.
+
+    A table is read row by row, its cells separated by tabs (a cell's own paragraphs by line breaks,
+    nested tables included). Headers, footers, footnotes, comments, text boxes, content controls and
+    text inside unaccepted tracked insertions are not read. Word's automatic list numbering ("1.", "(1)") is not part of the paragraph text and
+    python-docx does not expose it, so it is lost; numbers typed by hand are kept. As in
+    ``draft_import``, python-docx parses with ``resolve_entities=False`` and lxml fetches nothing from
+    the network, so XXE payloads are not expanded.
+    """
+    import docx
+
+    document = docx.Document(io.BytesIO(data))
+    return ExtractedText("\n".join(_docx_lines(document)), None)
+
+
+def _pdf_text(data: bytes) -> ExtractedText:
+    """The text layer of a PDF, page by page (at most ``MAX_PDF_PAGES``), with pypdf.
+
+    A PDF that opens without a password (encrypted only to restrict printing or copying, with an empty
+    user password) is decrypted and read; any other encrypted PDF is reported as ``ENCRYPTED``, as is
+    one encrypted with AES when the ``cryptography`` package pypdf needs for AES is not installed.
+    Reading stops early once the text is certainly longer than ``MAX_EXTRACTED_CHARS``.
+    """
+    from pypdf import PasswordType, PdfReader
+    from pypdf.errors import DependencyError
+
+    reader = PdfReader(io.BytesIO(data))
+    if reader.is_encrypted:
+        try:
+            opened = reader.decrypt("")
+        except DependencyError:
+            opened = PasswordType.NOT_DECRYPTED
+        if opened == PasswordType.NOT_DECRYPTED:
+            return ExtractedText("", ENCRYPTED)
+    page_count = len(reader.pages)
+    texts: list[str] = []
+    visible = 0
+    for page in islice(reader.pages, MAX_PDF_PAGES):
+        # Tidied page by page so the count is of what the member will see: the pages are joined by "\n",
+        # which NFC composes with nothing, so every non-blank character counted here reaches the text.
+        text = tidy_text(page.extract_text() or "")
+        texts.append(text)
+        visible += _visible_length(text)
+        if visible > MAX_EXTRACTED_CHARS:
+            break
+    cut_short = page_count > MAX_PDF_PAGES or len(texts) < page_count
+    return ExtractedText("\n".join(texts), TOO_LONG if cut_short else None, page_count)
+
+
+def _looks_misread(text: str) -> int:
+    """How many characters of ``text`` suggest the wrong Japanese encoding was used to decode it."""
+    # Half-width katakana and private-use characters: rare in questions, common in a misread file.
+    return sum(1 for ch in text if "\uff61" <= ch <= "\uff9f" or unicodedata.category(ch) == "Co")
+
+
+def decode_text_file(data: bytes) -> str:
+    """The characters of a plain-text file, trying the encodings Japanese users actually save in.
+
+    In order: a byte-order mark decides (UTF-8, or UTF-16 little- or big-endian: what Notepad writes as
+    "UTF-8 with BOM" and "Unicode"); then UTF-8 without a mark (the default of current Windows Notepad,
+    macOS and Linux); then CP932, the Shift_JIS that Japanese Windows writes ("ANSI" in older Notepad,
+    and what Excel and many Japanese tools still save), tried before EUC-JP because it is far more
+    common among the people who send questions; then EUC-JP (old Unix systems). EUC-JP bytes very
+    often decode as CP932 too, into half-width katakana and private-use characters, so when both
+    decode and the CP932 reading has more of those than the EUC-JP reading, EUC-JP wins. Anything else
+    is read as UTF-8 with replacement characters, which the member sees when confirming the text.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", errors="replace")
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    candidates = []
+    for encoding in ("cp932", "euc_jp"):
+        try:
+            candidates.append(data.decode(encoding))
+        except UnicodeDecodeError:
+            continue
+    if candidates:
+        return min(candidates, key=_looks_misread)  # min keeps the first (CP932) on a tie
+    return data.decode("utf-8", errors="replace")
+
+
+def _txt_text(data: bytes) -> ExtractedText:
+    return ExtractedText(decode_text_file(data), None)
+
+
+_READERS: dict[str, Callable[[bytes], ExtractedText]] = {"docx": _docx_text, "pdf": _pdf_text, "txt": _txt_text}
+
+
+def extract_text(filename: str, data: bytes) -> ExtractedText:
+    """The text of an uploaded question file, read by its extension (pdf, docx, txt; else ``UNSUPPORTED``).
+
+    Never raises: any error from the file or the library reading it becomes ``UNREADABLE``. Text that
+    is empty after tidying is ``NO_TEXT``; text longer than ``MAX_EXTRACTED_CHARS`` is cut to it and
+    ``TOO_LONG``. See ``_docx_text``, ``_pdf_text`` and ``decode_text_file`` for what each type yields.
+    """
+    extension = filename.rsplit(".", 1)[-1].lower() if "." in (filename or "") else ""
+    reader = _READERS.get(extension)
+    if reader is None:
+        return ExtractedText("", UNSUPPORTED)
+    try:
+        raw = reader(data)
+    except Exception:  # a broken upload must become a message to the member, never a server error
+        return ExtractedText("", UNREADABLE)
+    if raw.problem == ENCRYPTED:
+        return raw
+    text = tidy_text(raw.text)
+    if not text:
+        return ExtractedText("", NO_TEXT, raw.pages)
+    if len(text) > MAX_EXTRACTED_CHARS:
+        return ExtractedText(text[:MAX_EXTRACTED_CHARS].rstrip(), TOO_LONG, raw.pages)
+    return ExtractedText(text, raw.problem, raw.pages)

@@ -45,6 +45,8 @@ def seed_demo_command():
             lines.append(f"  {account.email:24} password {account.password}  ({roles})")
             if account.totp_secret:
                 lines.append(f"  {'':24} TOTP key {account.totp_secret}  (or: flask users totp-code {account.email})")
+            if account.intake_address:
+                lines.append(f"  {'':24} questions by e-mail to {account.intake_address}")
         path = Path(current_app.instance_path) / "demo-accounts.txt"
         path.write_text("\n".join(lines) + "\n", encoding="utf-8")
         path.chmod(0o600)

@@ -13,6 +13,7 @@ from sqlalchemy import select
 
 from comments.domain.accounts import create_user, enable_totp, new_totp_secret
 from comments.domain.audit import Actor
+from comments.domain.committee import intake_address, is_committee, rotate_intake_token
 from comments.extensions import db
 from comments.models import Department, User
 from comments.permissions import Role
@@ -33,6 +34,7 @@ class DemoAccount:
     password: str
     totp_secret: str | None
     roles: frozenset[Role]
+    intake_address: str | None = None
 
 
 def demo_password() -> str:
@@ -63,5 +65,9 @@ def seed_demo_accounts(actor: Actor) -> list[DemoAccount]:
         if user.needs_second_factor:
             secret = new_totp_secret()
             enable_totp(user, secret, actor)
-        created.append(DemoAccount(email, password, secret, frozenset(roles)))
+        address = None
+        if is_committee(user):
+            rotate_intake_token(user, actor)
+            address = intake_address(user)
+        created.append(DemoAccount(email, password, secret, frozenset(roles), address))
     return created

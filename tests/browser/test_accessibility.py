@@ -126,3 +126,21 @@ def test_back_office_pages_have_no_serious_violations(new_page, live_server, lan
     assert_accessible(page, language)
     page.goto("/admin/accounts")
     assert_accessible(page, language)
+
+    # The e-mail quarantine: its list and one waiting message with the release and reject forms.
+    from email.message import EmailMessage
+    from email.utils import make_msgid
+
+    from comments.mail.intake import ingest_and_commit
+
+    mail = EmailMessage()
+    mail["From"], mail["To"], mail["Subject"] = "stranger@example.com", "questions@example.jp", "質問"
+    mail["Message-ID"] = make_msgid(domain="example.jp")
+    mail.set_content("宛先の分からない質問です。")
+    with live_server.app.app_context():
+        message_id = ingest_and_commit(mail.as_bytes(), source="pipe").message.id
+    page.goto("/staff/mail")
+    assert_accessible(page, language)
+    page.goto(f"/staff/mail/{message_id}")
+    expect(page.locator("#message-status")).to_be_visible()
+    assert_accessible(page, language)

@@ -33,6 +33,7 @@ from tests.factories import make_consultation, make_user
 from tests.functional.auth_helpers import sign_in
 
 DOCUMENTS = Path(__file__).resolve().parents[1] / "data" / "documents"
+MAIL_FIXTURES = Path(__file__).resolve().parents[1] / "data" / "mail"
 # A valid individual number (check digit correct), as a member might paste by mistake.
 INDIVIDUAL_NUMBER = "123456789018"
 
@@ -306,3 +307,40 @@ def test_mail_status_reports_what_waits_in_quarantine(app, member, tmp_path, mon
     output = app.test_cli_runner().invoke(args=["mail", "status"]).output
     assert re.search(r"quarantined\s+too_large\s+1", output)
     assert re.search(r"quarantined\s+unknown_token\s+1", output)
+
+
+@pytest.mark.parametrize(
+    ("fixture", "sender", "attachments", "text"),
+    [
+        ("iso2022jp_becky.eml", "hyoka.taro@example.ne.jp", 0, "委託先について（質問）\n\n事務局 御中\n\n①委託先の数"),
+        (
+            "mixed_docx_pdf.eml",
+            "iin.hanako@example.jp",
+            2,
+            "意見書の送付\n\n事務局 御中\n\n意見書と参考資料を添付します。",
+        ),
+    ],
+)
+def test_real_message_files_through_the_pipe_with_the_envelope_recipient(
+    app, tmp_path, fixture, sender, attachments, text
+):
+    """Mail as Becky! and Thunderbird wrote it, addressed to the shared address: the MTA passes the
+    member's own intake address as the envelope recipient (--recipient), which carries the token."""
+    make_consultation()
+    owner = make_user(Role.chair, email=sender)
+    with app.app_context():
+        user = db.session.get(type(owner), owner.id)
+        rotate_intake_token(user, Actor("test"))
+        db.session.commit()
+        recipient = address(app, user)
+    raw = (MAIL_FIXTURES / fixture).read_bytes()
+    output = ingest(app, raw, tmp_path, "--recipient", recipient)
+    [received] = inbound()
+    assert received.status == InboundStatus.accepted, output
+    submission = received.submission
+    assert submission.member_id == owner.id
+    assert submission.submitter_kind == SubmitterKind.member
+    assert len(submission.attachments) == attachments
+    assert submission.body.startswith(text)  # subject and text decoded from ISO-2022-JP / UTF-8
+    without = ingest(app, raw, tmp_path)  # the same message again, now without the envelope: a duplicate
+    assert "duplicate" in without

@@ -6,7 +6,7 @@ import enum
 
 from flask_babel import lazy_gettext as _l
 
-from comments.models import Channel, ConsultationStatus, InboundStatus, SubmitterKind
+from comments.models import Channel, ConsultationStatus, InboundStatus, ItemKind, ResponseCategory, SubmitterKind
 from comments.permissions import Role
 
 LABELS = {
@@ -33,6 +33,14 @@ LABELS = {
     InboundStatus.dropped: _l("Dropped (automatic mail)"),
     InboundStatus.released: _l("Released by the secretariat"),
     InboundStatus.rejected: _l("Rejected by the secretariat"),
+    ItemKind.opinion: _l("Opinion"),
+    ItemKind.question: _l("Question"),
+    ItemKind.request: _l("Request"),
+    ResponseCategory.reflected: _l("Reflected in the assessment"),
+    ResponseCategory.already_covered: _l("Already covered"),
+    ResponseCategory.reference: _l("Taken as reference"),
+    ResponseCategory.not_reflected: _l("Not reflected"),
+    ResponseCategory.answered: _l("Answered"),
     Role.administrator: _l("Administrator"),
     Role.secretariat: _l("Secretariat"),
     Role.department_staff: _l("Department staff"),

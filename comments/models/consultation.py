@@ -55,6 +55,8 @@ class Consultation(db.Model):
     closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     # 特段の理由: why the period is shorter than 30 days; shown on the public page (R01).
     shortening_reason: Mapped[str | None] = mapped_column(Text)
+    # When the results (意見と市の考え方) were published; who did it is in the audit trail.
+    results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The consultation's policy on the submitter's personal data; both optional by default.
     require_name: Mapped[bool] = mapped_column(default=False)
     require_contact: Mapped[bool] = mapped_column(default=False)

@@ -29,7 +29,7 @@ from comments.domain.receipts import FingerprintedFile, fingerprint_manifest, no
 from comments.domain.sections import section_choices
 from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT
 from comments.extensions import db
-from comments.models import Consultation, ConsultationStatus, Material, Submission
+from comments.models import Channel, Consultation, ConsultationStatus, Material, Submission
 from comments.transactions import begin_write, read_before_write
 
 # How many receipts one browser session can reopen (its own submissions only).
@@ -68,6 +68,22 @@ def show_consultation(slug: str):
         consultation=consultation,
         phase=phase(consultation, g.received_at),
         time_left=time_remaining(consultation, g.received_at),
+    )
+
+
+@bp.get("/consultations/<slug>/results")
+def show_results(slug: str):
+    """The published results: built only from the redacted copy the secretariat published (R04-R07)."""
+    from comments.domain.publication import published_entries, submissions_by_channel
+
+    consultation = load_listed_consultation(slug)
+    if consultation.results_published_at is None:
+        abort(404)
+    return render_template(
+        "public/results.html",
+        consultation=consultation,
+        entries=published_entries(consultation),
+        by_channel=[(Channel(name), count) for name, count in sorted(submissions_by_channel(consultation).items())],
     )
 
 

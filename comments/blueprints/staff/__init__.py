@@ -7,4 +7,14 @@ from comments.permissions import guard_blueprint
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 guard_blueprint(bp)
 
-from comments.blueprints.staff import consultations, inbox, intake, quarantine, routes  # noqa: E402,F401 - registers the routes on bp
+from comments.blueprints.staff import (  # noqa: E402,F401 - registers the routes on bp
+    consultations,
+    inbox,
+    intake,
+    meetings,
+    quarantine,
+    responses,
+    results,
+    routes,
+    triage,
+)

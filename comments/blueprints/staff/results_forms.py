@@ -1,0 +1,30 @@
+"""The secretariat's forms for the published results: redact a line, omit a line."""
+
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import SelectField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+FIELD_CHOICES = [
+    ("gist", _l("Summary of the opinion")),
+    ("response", _l("The city's view")),
+    ("change_made", _l("Change made")),
+]
+
+
+class RedactForm(FlaskForm):
+    field = SelectField(_l("Part to edit"), choices=FIELD_CHOICES)
+    text = TextAreaField(_l("Text to publish"), validators=[Length(max=20000)])
+    reason = TextAreaField(
+        _l("Why this is removed"),
+        validators=[DataRequired(message=_l("Write why this is removed.")), Length(max=2000)],
+    )
+
+
+class OmitForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why this opinion is not published"),
+        validators=[DataRequired(message=_l("Write why this opinion is not published.")), Length(max=2000)],
+    )

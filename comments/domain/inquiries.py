@@ -1,0 +1,60 @@
+"""Inquiries (照会): a question forwarded to an outside body for the items it serves, and its answer
+(issue 5, point 4). Some answers come back confidential: only those marked public reach the packet."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from flask_babel import lazy_gettext as _l
+
+from comments.domain import DomainError
+from comments.domain.audit import Actor, record_event
+from comments.extensions import db
+from comments.models import Inquiry, Item, User
+
+
+class InquiryError(DomainError):
+    """An inquiry or its answer is incomplete."""
+
+
+def record_inquiry(
+    items: list[Item], *, body_name: str, question: str, sent_on: date, sent_how: str, created_by: User, actor: Actor
+) -> Inquiry:
+    """Record that ``question`` went to ``body_name`` on ``sent_on`` by ``sent_how``, for ``items``."""
+    if not items:
+        raise InquiryError(_l("Choose the items the inquiry serves."), field="items")
+    if len({item.consultation_id for item in items}) != 1:
+        raise InquiryError(_l("An inquiry serves items of one consultation."), field="items")
+    for value, field, message in (
+        (body_name, "body_name", _l("Name the body the question went to (e.g. 総務省, J-LIS).")),
+        (question, "question", _l("Write the question as it was sent.")),
+        (sent_how, "sent_how", _l("Say how it was sent (e-mail, letter, telephone).")),
+    ):
+        if not (value or "").strip():
+            raise InquiryError(message, field=field)
+    inquiry = Inquiry(
+        consultation_id=items[0].consultation_id,
+        body_name=body_name.strip(),
+        question=question.strip(),
+        sent_on=sent_on,
+        sent_how=sent_how.strip(),
+        created_by_id=created_by.id,
+        items=list(items),
+    )
+    db.session.add(inquiry)
+    db.session.flush()
+    record_event(actor, "inquiry.sent", inquiry, items=sorted(item.number for item in items))
+    return inquiry
+
+
+def record_answer(inquiry: Inquiry, *, answer: str, answered_on: date, public: bool, actor: Actor) -> None:
+    """The outside body's answer, when it came, and whether it may be published."""
+    if not (answer or "").strip():
+        raise InquiryError(_l("Write the answer as it was received."), field="answer")
+    if answered_on < inquiry.sent_on:
+        raise InquiryError(_l("The answer cannot come before the question was sent."), field="answered_on")
+    inquiry.answer = answer.strip()
+    inquiry.answered_on = answered_on
+    inquiry.answer_public = public
+    db.session.flush()
+    record_event(actor, "inquiry.answered", inquiry, public=public)

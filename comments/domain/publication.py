@@ -1,0 +1,251 @@
+"""Published results (意見募集の結果): a redacted copy of every line, prepared, checked, then published in one
+step (issue 5, point 8; R04-R07).
+
+Preparing copies each item's (or group's) gist and approved response into ``PublicationEntry`` rows and
+removes, automatically and with a recorded reason each time: the names, e-mail addresses and contact
+details that the consultation's submitters gave, any other e-mail address or telephone number, and any
+individual number left unmasked. Staff then remove more by hand (a reason is required) or omit a line
+with its reason (R07). Publishing freezes the copy; the public page reads only these rows, while staff
+keep the full originals (R05).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import delete, func, select
+
+from comments.domain import DomainError
+from comments.domain.audit import Actor, record_event
+from comments.domain.clock import now
+from comments.domain.masking import mask_individual_numbers
+from comments.extensions import db
+from comments.models import (
+    Consultation,
+    ConsultationStatus,
+    Item,
+    LateDecision,
+    PublicationEntry,
+    Redaction,
+    Response,
+    ResponseState,
+    SamePurportGroup,
+    Submission,
+    Submitter,
+    User,
+)
+
+REMOVED = "［削除］"
+_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+# Japanese telephone numbers as people write them: 043-245-5111, 03(1234)5678, 090-1234-5678.
+_PHONE = re.compile(r"(?<![\d-])0\d{1,4}[-‐－(（]\d{1,4}[-‐－)）]\d{3,4}(?![\d-])")
+FIELDS = ("gist", "response", "change_made")
+
+
+class PublicationError(DomainError):
+    """The results cannot be prepared, changed or published as asked."""
+
+
+def counted_submissions(consultation: Consultation):
+    """Submissions that count: those in the period, and late ones staff decided to include (R53)."""
+    return (
+        select(Submission)
+        .outerjoin(LateDecision, LateDecision.submission_id == Submission.id)
+        .where(Submission.consultation_id == consultation.id)
+        .where((Submission.late.is_(False)) | (LateDecision.included.is_(True)))
+    )
+
+
+def submissions_by_channel(consultation: Consultation) -> dict[str, int]:
+    counted = counted_submissions(consultation).subquery()
+    rows = db.session.execute(select(counted.c.channel, func.count()).group_by(counted.c.channel)).all()
+    return {channel.value if hasattr(channel, "value") else channel: count for channel, count in rows}
+
+
+def _personal_values(consultation: Consultation) -> list[str]:
+    """What the consultation's submitters gave about themselves, longest first, as it may be quoted."""
+    rows = db.session.execute(
+        select(Submitter.name, Submitter.email, Submitter.contact)
+        .join(Submission, Submission.id == Submitter.submission_id)
+        .where(Submission.consultation_id == consultation.id)
+    ).all()
+    values = set()
+    for name, email, contact in rows:
+        for value in (name, email, *(contact or "").splitlines()):
+            value = (value or "").strip()
+            if len(value) >= 2:
+                values.add(value)
+                compact = value.replace(" ", "").replace("\u3000", "")
+                if len(compact) >= 2:
+                    values.add(compact)
+    return sorted(values, key=len, reverse=True)
+
+
+@dataclass
+class _Removal:
+    field: str
+    reason: str
+
+
+def _redact(text: str, field: str, personal: list[str]) -> tuple[str, list[_Removal]]:
+    removals = []
+    for value in personal:
+        if value in text:
+            text = text.replace(value, REMOVED)
+            removals.append(_Removal(field, str(_l("A submitter's name, address or contact details"))))
+    text, count = _EMAIL.subn(REMOVED, text)
+    if count:
+        removals.append(_Removal(field, str(_l("An e-mail address"))))
+    text, count = _PHONE.subn(REMOVED, text)
+    if count:
+        removals.append(_Removal(field, str(_l("A telephone number"))))
+    text, count = mask_individual_numbers(text)
+    if count:
+        removals.append(_Removal(field, str(_l("An individual number (マイナンバー)"))))
+    return text, removals
+
+
+def _lines(consultation: Consultation):
+    """(item numbers, count, gist, response or None) per ungrouped item or group, in item order."""
+    items = list(db.session.scalars(select(Item).where(Item.consultation_id == consultation.id).order_by(Item.number)))
+    responses_by_item = {
+        r.item_id: r
+        for r in db.session.scalars(
+            select(Response).join(Item, Item.id == Response.item_id).where(Item.consultation_id == consultation.id)
+        )
+    }
+    responses_by_group = {
+        r.group_id: r
+        for r in db.session.scalars(
+            select(Response)
+            .join(SamePurportGroup, SamePurportGroup.id == Response.group_id)
+            .where(SamePurportGroup.consultation_id == consultation.id)
+        )
+    }
+    seen = set()
+    for item in items:
+        if item.group_id is not None:
+            if item.group_id in seen:
+                continue
+            seen.add(item.group_id)
+            members = item.group.items
+            yield [m.number for m in members], item.group.gist, responses_by_group.get(item.group_id), item
+        else:
+            yield [item.number], item.gist, responses_by_item.get(item.id), item
+
+
+def prepare_results(consultation: Consultation, *, actor: Actor) -> list[PublicationEntry]:
+    """Make (again) the redacted copy of every line; refused once published, or while a line that is not
+    carried over lacks an approved response."""
+    if consultation.results_published_at is not None:
+        raise PublicationError(_l("The results are already published; they cannot be prepared again."))
+    lines = list(_lines(consultation))
+    lacking = [
+        numbers[0]
+        for numbers, _gist, response, item in lines
+        if not item.carried_over_reason and (response is None or response.state != ResponseState.approved)
+    ]
+    if lacking:
+        raise PublicationError(
+            _l(
+                "Every item needs an approved response before the results are prepared; %(count)d lack one: %(numbers)s.",
+                count=len(lacking),
+                numbers=", ".join(str(n) for n in lacking[:30]),
+            )
+        )
+    db.session.execute(delete(PublicationEntry).where(PublicationEntry.consultation_id == consultation.id))
+    personal = _personal_values(consultation)
+    entries = []
+    for position, (numbers, gist, response, _item) in enumerate(lines, start=1):
+        approved = response is not None and response.state == ResponseState.approved
+        carried_note = "" if approved else str(_l("To be explained at a later meeting of the committee."))
+        texts = {
+            "gist": gist,
+            "response": response.body if approved else carried_note,
+            "change_made": response.change_made if approved else "",
+        }
+        removals: list[_Removal] = []
+        for field in FIELDS:
+            texts[field], found = _redact(texts[field], field, personal)
+            removals.extend(found)
+        entry = PublicationEntry(
+            consultation_id=consultation.id,
+            position=position,
+            item_numbers=", ".join(str(n) for n in numbers),
+            group_count=len(numbers),
+            gist=texts["gist"],
+            response=texts["response"],
+            category=response.category if approved else None,
+            change_made=texts["change_made"],
+            omitted=False,
+            omission_reason="",
+        )
+        entry.redactions = [Redaction(field=r.field, reason=r.reason, automatic=True) for r in removals]
+        db.session.add(entry)
+        entries.append(entry)
+    db.session.flush()
+    record_event(
+        actor,
+        "results.prepared",
+        consultation,
+        entries=len(entries),
+        automatic_redactions=sum(len(e.redactions) for e in entries),
+    )
+    return entries
+
+
+def _editable(entry: PublicationEntry) -> None:
+    consultation = db.session.get(Consultation, entry.consultation_id)
+    if consultation.results_published_at is not None:
+        raise PublicationError(_l("The results are already published; they cannot be changed."))
+
+
+def redact_entry(entry: PublicationEntry, *, field: str, text: str, reason: str, user: User, actor: Actor) -> None:
+    """Replace a field of the copy with a text that leaves something out, and record why (R07)."""
+    _editable(entry)
+    if field not in FIELDS:
+        raise PublicationError(_l("Choose the gist, the response or the change to edit."), field="field")
+    if not (reason or "").strip():
+        raise PublicationError(_l("Write why this is removed."), field="reason")
+    setattr(entry, field, (text or "").strip())
+    entry.redactions.append(Redaction(field=field, reason=reason.strip(), automatic=False, created_by_id=user.id))
+    db.session.flush()
+    record_event(actor, "results.redacted", entry, field=field)
+
+
+def omit_entry(entry: PublicationEntry, *, reason: str, user: User, actor: Actor) -> None:
+    """Leave a line out of the published results, with the reason that is published instead (R07)."""
+    _editable(entry)
+    if not (reason or "").strip():
+        raise PublicationError(_l("Write why this opinion is not published."), field="reason")
+    entry.omitted = True
+    entry.omission_reason = reason.strip()
+    db.session.flush()
+    record_event(actor, "results.omitted", entry, user_id=user.id)
+
+
+def publish_results(consultation: Consultation, *, actor: Actor) -> None:
+    """Publish the prepared copy in one step; from now on the public page shows it and it is frozen."""
+    if consultation.results_published_at is not None:
+        raise PublicationError(_l("The results are already published."))
+    count = db.session.scalar(
+        select(func.count()).select_from(PublicationEntry).where(PublicationEntry.consultation_id == consultation.id)
+    )
+    if not count:
+        raise PublicationError(_l("Prepare the results first."))
+    consultation.results_published_at = now()
+    consultation.status = ConsultationStatus.published
+    db.session.flush()
+    record_event(actor, "results.published", consultation, entries=count)
+
+
+def published_entries(consultation: Consultation) -> list[PublicationEntry]:
+    return list(
+        db.session.scalars(
+            select(PublicationEntry)
+            .where(PublicationEntry.consultation_id == consultation.id)
+            .order_by(PublicationEntry.position)
+        )
+    )

@@ -1,0 +1,312 @@
+"""Responses (市の考え方): drafted with every save kept, reviewed, approved by someone else (issue 5, point 5).
+
+States: drafting -> in_review -> approved. Any save returns the response to drafting, so an edit after
+approval needs approving again. The approver is never the last author (R25) and must have signed in
+again recently (R27): the caller passes the instant of that re-authentication.
+"""
+
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import Select, and_, false, func, or_, select
+from sqlalchemy.orm import aliased
+
+from comments.domain import DomainError
+from comments.domain.audit import Actor, record_event
+from comments.domain.clock import now
+from comments.extensions import db
+from comments.models import (
+    Consultation,
+    Department,
+    Item,
+    Response,
+    ResponseCategory,
+    ResponseRevision,
+    ResponseState,
+    ResponseTemplate,
+    ReviewComment,
+    SamePurportGroup,
+    User,
+)
+from comments.permissions import Role
+
+# How recent a re-authentication must be for an approval (R27).
+REAUTHENTICATION_WINDOW = timedelta(minutes=5)
+
+
+class ResponseError(DomainError):
+    """A response change breaks a rule of the workflow."""
+
+
+def response_for(target: Item | SamePurportGroup) -> Response:
+    """The response of an ungrouped item or of a group, made empty on first use.
+
+    An item in a group is answered by its group's response: asking for the item's own is an error.
+    """
+    if isinstance(target, Item):
+        if target.group_id is not None:
+            return response_for(db.session.get(SamePurportGroup, target.group_id))
+        response = db.session.scalars(db.select(Response).where(Response.item_id == target.id)).one_or_none()
+        if response is None:
+            response = Response(item_id=target.id, state=ResponseState.drafting)
+    else:
+        response = db.session.scalars(db.select(Response).where(Response.group_id == target.id)).one_or_none()
+        if response is None:
+            response = Response(group_id=target.id, state=ResponseState.drafting)
+    if response.id is None:
+        db.session.add(response)
+        db.session.flush()
+    return response
+
+
+def save_draft(
+    response: Response, *, body: str, category: ResponseCategory | None, change_made: str, author: User, actor: Actor
+) -> ResponseRevision:
+    """Save a new revision; the response goes (back) to drafting, whatever state it was in."""
+    body = (body or "").strip()
+    if not body:
+        raise ResponseError(_l("Write the response."), field="body")
+    change_made = (change_made or "").strip()
+    if category == ResponseCategory.reflected and not change_made:
+        raise ResponseError(
+            _l("Say what was changed in the draft, since the opinion is reflected."), field="change_made"
+        )
+    number = len(response.revisions) + 1
+    revision = ResponseRevision(
+        response=response, number=number, body=body, category=category, change_made=change_made, author_id=author.id
+    )
+    db.session.add(revision)
+    was = response.state
+    response.body, response.category, response.change_made = body, category, change_made
+    response.last_author_id = author.id
+    response.state = ResponseState.drafting
+    response.approved_by_id = None
+    response.approved_at = None
+    db.session.flush()
+    record_event(actor, "response.saved", response, revision=number, previous_state=was.value)
+    return revision
+
+
+def submit_for_review(response: Response, *, actor: Actor) -> None:
+    if response.state != ResponseState.drafting or not response.revisions:
+        raise ResponseError(_l("Only a drafted response can be sent for review."))
+    if response.category is None:
+        raise ResponseError(_l("Choose the category of the response before sending it for review."), field="category")
+    response.state = ResponseState.in_review
+    db.session.flush()
+    record_event(actor, "response.submitted", response)
+
+
+def comment(response: Response, *, body: str, author: User, actor: Actor) -> ReviewComment:
+    if not (body or "").strip():
+        raise ResponseError(_l("Write the comment."), field="body")
+    remark = ReviewComment(response_id=response.id, author_id=author.id, body=body.strip())
+    db.session.add(remark)
+    db.session.flush()
+    record_event(actor, "response.commented", response)
+    return remark
+
+
+def approve(response: Response, *, approver: User, reauthenticated_at: datetime | None, actor: Actor) -> None:
+    """Approve a response in review: never by its last author (R25), only just after signing in again (R27)."""
+    if response.state != ResponseState.in_review:
+        raise ResponseError(_l("Only a response in review can be approved."))
+    if response.last_author_id == approver.id:
+        raise ResponseError(_l("You wrote the latest version of this response; someone else must approve it."))
+    if reauthenticated_at is None or now() - reauthenticated_at > REAUTHENTICATION_WINDOW:
+        raise ResponseError(_l("Enter your password again to approve."), field="password")
+    response.state = ResponseState.approved
+    response.approved_by_id = approver.id
+    response.approved_at = now()
+    db.session.flush()
+    record_event(actor, "response.approved", response, revision=len(response.revisions))
+
+
+def revision_diff(older: ResponseRevision, newer: ResponseRevision) -> list[str]:
+    """A line diff of two revisions' text (unified format, no file headers), for reviewers."""
+    lines = difflib.unified_diff(
+        older.body.splitlines(), newer.body.splitlines(), lineterm="", n=2, fromfile="", tofile=""
+    )
+    return [line for line in lines if not line.startswith(("---", "+++"))]
+
+
+@dataclass(frozen=True)
+class BulkResult:
+    item_id: int
+    applied: bool
+    message: str
+
+
+def apply_template(template: ResponseTemplate, items: list[Item], *, author: User, actor: Actor) -> list[BulkResult]:
+    """Apply a template to each item's response (its group's, when grouped), reporting per item.
+
+    An item of another consultation, or whose response is approved, is left alone and reported; the
+    others get a new revision with the template's text and category.
+    """
+    results = []
+    for item in items:
+        if item.consultation_id != template.consultation_id:
+            results.append(BulkResult(item.id, False, str(_l("The item belongs to another consultation."))))
+            continue
+        response = response_for(item)
+        if response.state == ResponseState.approved:
+            results.append(BulkResult(item.id, False, str(_l("Its response is already approved; left as it is."))))
+            continue
+        try:
+            with db.session.begin_nested():
+                save_draft(
+                    response,
+                    body=template.body,
+                    category=template.category,
+                    change_made="",
+                    author=author,
+                    actor=actor,
+                )
+        except DomainError as error:
+            results.append(BulkResult(item.id, False, str(error.message)))
+            continue
+        results.append(BulkResult(item.id, True, str(_l("Applied."))))
+    return results
+
+
+# --- Who sees which item, and the departments' queue (R26) -----------------------------------------------
+
+
+def can_see_all_items(user: User) -> bool:
+    """The secretariat runs the process and sees every item; nobody else does."""
+    return Role.secretariat in user.roles
+
+
+def can_see_item(user: User, item: Item) -> bool:
+    """Whether ``user`` may open ``item`` and its response (object-level authorisation, R26).
+
+    Department staff see only the items assigned to their own department, so one department never
+    reads another's drafts; the secretariat sees every item.
+    """
+    if can_see_all_items(user):
+        return True
+    return (
+        Role.department_staff in user.roles
+        and user.department_id is not None
+        and item.department_id == user.department_id
+    )
+
+
+def visible_items(user: User) -> Select:
+    """The items ``user`` may see (the same rule as ``can_see_item``), as a query to narrow further."""
+    query = select(Item)
+    if can_see_all_items(user):
+        return query
+    if Role.department_staff in user.roles and user.department_id is not None:
+        return query.where(Item.department_id == user.department_id)
+    return query.where(false())  # no item at all
+
+
+def can_see_consultation_responses(user: User, consultation: Consultation) -> bool:
+    """Whether ``user`` may open the response templates of ``consultation``: the secretariat always,
+    department staff when at least one of its items is assigned to their department."""
+    if can_see_all_items(user):
+        return True
+    query = visible_items(user).where(Item.consultation_id == consultation.id).limit(1)
+    return db.session.execute(query).first() is not None
+
+
+def find_response(target: Item | SamePurportGroup) -> Response | None:
+    """The response of an item (its group's when grouped) or of a group, or None: unlike ``response_for``
+    it never makes one, so pages that only show can call it."""
+    if isinstance(target, Item) and target.group_id is not None:
+        return db.session.scalars(select(Response).where(Response.group_id == target.group_id)).one_or_none()
+    column = Response.item_id if isinstance(target, Item) else Response.group_id
+    return db.session.scalars(select(Response).where(column == target.id)).one_or_none()
+
+
+NO_RESPONSE = "none"  # the state filter for items nobody has answered yet
+OVERDUE = "overdue"
+DUE_SOON = "due_soon"
+DUE_SOON_DAYS = 7
+
+
+@dataclass(frozen=True)
+class QueueFilters:
+    """What a queue is narrowed to; None means "any". ``state`` is a ResponseState value or NO_RESPONSE."""
+
+    state: str | None = None
+    due: str | None = None  # OVERDUE or DUE_SOON
+    department_id: int | None = None  # honoured for the secretariat only
+
+
+@dataclass(frozen=True)
+class QueueRow:
+    item: Item
+    consultation_title: str
+    department_name: str
+    state: ResponseState | None  # None: no response yet
+
+
+def response_queue(user: User, filters: QueueFilters, *, today: date) -> list[QueueRow]:
+    """The assigned items ``user`` may see, with the state of their response (their group's when grouped),
+    soonest due first and undated last.
+
+    Department staff get their own department's items whatever ``filters.department_id`` says (R26).
+    An item is overdue when its due day (``today`` is the Japan date) has passed and its response is not
+    approved.
+    """
+    own = aliased(Response)
+    grouped = aliased(Response)
+    state = func.coalesce(grouped.state, own.state)
+    query = (
+        visible_items(user)
+        .add_columns(Consultation.title, Department.name, state.label("state"))
+        .join(Consultation, Consultation.id == Item.consultation_id)
+        .join(Department, Department.id == Item.department_id)
+        .outerjoin(own, own.item_id == Item.id)
+        .outerjoin(grouped, and_(Item.group_id.is_not(None), grouped.group_id == Item.group_id))
+    )
+    if filters.department_id is not None and can_see_all_items(user):
+        query = query.where(Item.department_id == filters.department_id)
+    if filters.state == NO_RESPONSE:
+        query = query.where(own.id.is_(None), grouped.id.is_(None))
+    elif filters.state:
+        query = query.where(state == ResponseState(filters.state))
+    if filters.due == OVERDUE:
+        query = query.where(Item.due_on < today, or_(state.is_(None), state != ResponseState.approved))
+    elif filters.due == DUE_SOON:
+        query = query.where(Item.due_on >= today, Item.due_on <= today + timedelta(days=DUE_SOON_DAYS))
+    query = query.order_by(Item.due_on.is_(None), Item.due_on, Item.consultation_id, Item.number)
+    return [
+        QueueRow(item=item, consultation_title=title, department_name=department, state=row_state)
+        for item, title, department, row_state in db.session.execute(query).all()
+    ]
+
+
+def response_states(items: list[Item]) -> dict[int, ResponseState | None]:
+    """The state of each item's response (its group's when grouped), None when it has none, by item id."""
+    item_ids = [item.id for item in items]
+    group_ids = {item.group_id for item in items if item.group_id is not None}
+    by_item = dict(
+        db.session.execute(select(Response.item_id, Response.state).where(Response.item_id.in_(item_ids))).all()
+    )
+    by_group = dict(
+        db.session.execute(select(Response.group_id, Response.state).where(Response.group_id.in_(group_ids))).all()
+    )
+    return {item.id: by_group.get(item.group_id) if item.group_id else by_item.get(item.id) for item in items}
+
+
+def add_template(
+    consultation: Consultation, *, title: str, body: str, category: ResponseCategory | None, actor: Actor
+) -> ResponseTemplate:
+    """A reusable response for ``consultation`` (e.g. "already covered in section ..."), applied in bulk later."""
+    title, body = (title or "").strip(), (body or "").strip()
+    if not title:
+        raise ResponseError(_l("Give the template a title."), field="title")
+    if not body:
+        raise ResponseError(_l("Write the text of the template."), field="body")
+    template = ResponseTemplate(consultation_id=consultation.id, title=title, body=body, category=category)
+    db.session.add(template)
+    db.session.flush()
+    record_event(actor, "response_template.created", template, consultation_id=consultation.id)
+    return template

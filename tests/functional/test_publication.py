@@ -1,0 +1,107 @@
+"""Published results from a redacted copy (R04-R07): prepared, redacted with reasons, published in one
+step; the public page carries no submitter's name, address, e-mail, telephone or individual number."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import select
+
+from comments.domain.audit import Actor
+from comments.domain.responses import approve, response_for, save_draft, submit_for_review
+from comments.domain.triage import ItemDraft, add_item, carry_over
+from comments.extensions import db
+from comments.models import AuditEvent, Consultation, ConsultationStatus, ItemKind, PublicationEntry, ResponseCategory
+from comments.permissions import Role
+from tests.conftest import csrf_token_from
+from tests.factories import make_consultation, make_user
+from tests.functional.auth_helpers import sign_in
+from tests.functional.test_inbox import make_submission
+
+ACTOR = Actor("test")
+# make_submission stores 山田花子, hanako@example.jp, 千葉市中央区1-1 as the submitter.
+GIST_WITH_PERSONAL_DATA = "山田花子です。連絡は hanako@example.jp か 043-245-5111 へ。番号 123456789018 を誤記。"
+
+
+def approved(item, drafter, approver, body="市の考え方です。"):
+    response = response_for(item)
+    save_draft(response, body=body, category=ResponseCategory.answered, change_made="", author=drafter, actor=ACTOR)
+    submit_for_review(response, actor=ACTOR)
+    approve(response, approver=approver, reauthenticated_at=datetime.now(UTC), actor=ACTOR)
+
+
+@pytest.fixture
+def ready():
+    clerk, drafter = make_user(Role.secretariat), make_user(Role.department_staff)
+    consultation = make_consultation()
+    first = make_submission(consultation, body="暗号化の方式を示すべきです。")
+    second = make_submission(consultation, body="委託先の監督について。")
+    third = make_submission(consultation, body="次回に回す質問。")
+    one = add_item(first, ItemDraft(0, 14, ItemKind.opinion, GIST_WITH_PERSONAL_DATA), created_by=clerk, actor=ACTOR)
+    two = add_item(second, ItemDraft(0, 11, ItemKind.opinion, "委託先の監督"), created_by=clerk, actor=ACTOR)
+    three = add_item(third, ItemDraft(0, 8, ItemKind.question, "次回の質問"), created_by=clerk, actor=ACTOR)
+    approved(one, drafter, clerk, body="山田花子様のご意見のとおり、方式を記載します。")
+    carry_over(three, reason="国の回答待ち", actor=ACTOR)
+    return {"consultation": consultation, "clerk": clerk, "drafter": drafter, "items": (one, two, three)}
+
+
+def post(client, url, **data):
+    page = client.get("/staff/")
+    return client.post(url, data={"csrf_token": csrf_token_from(page.get_data(as_text=True)), **data})
+
+
+def test_results_are_prepared_only_when_every_line_is_approved_then_published_redacted(client, ready):
+    consultation, clerk = ready["consultation"], ready["clerk"]
+    sign_in(client, clerk)
+    results_url = f"/staff/consultations/{consultation.id}/results"
+    response = post(client, f"{results_url}/prepare")
+    assert response.status_code == 303
+    assert "未承認が1件あります：2" in client.get(results_url).get_data(as_text=True)  # the refusal, flashed
+    assert db.session.scalars(select(PublicationEntry)).all() == []
+
+    approved(ready["items"][1], ready["drafter"], clerk)
+    post(client, f"{results_url}/prepare")
+    entries = db.session.scalars(select(PublicationEntry).order_by(PublicationEntry.position)).all()
+    assert [e.item_numbers for e in entries] == ["1", "2", "3"]
+    first = entries[0]
+    for secret in ("山田花子", "hanako@example.jp", "043-245-5111", "123456789018"):
+        assert secret not in first.gist and secret not in first.response
+    assert {r.automatic for r in first.redactions} == {True} and len(first.redactions) >= 4
+
+    # A redaction by hand needs a reason; an omission too.
+    assert (
+        post(client, f"/staff/results/{entries[1].id}/redact", field="gist", text="監督", reason="").status_code == 303
+    )
+    db.session.expire_all()
+    assert db.session.get(PublicationEntry, entries[1].id).gist == "委託先の監督"
+    post(
+        client,
+        f"/staff/results/{entries[1].id}/redact",
+        field="gist",
+        text="委託先について",
+        reason="第三者の事業者名を含むため",
+    )
+    post(client, f"/staff/results/{entries[2].id}/omit", reason="第三者の利益を害するおそれがあるため")
+
+    assert client.get(f"/consultations/{consultation.slug}/results").status_code == 404  # not yet published
+    assert post(client, f"{results_url}/publish").status_code == 303
+    db.session.expire_all()
+    assert db.session.get(Consultation, consultation.id).status == ConsultationStatus.published
+    public = client.get(f"/consultations/{consultation.slug}/results")
+    html = public.get_data(as_text=True)
+    assert public.status_code == 200
+    for secret in ("山田花子", "hanako@example.jp", "千葉市中央区1-1", "043-245-5111", "123456789018"):
+        assert secret not in html
+    assert "委託先について" in html and "第三者の利益を害するおそれがあるため" in html
+    assert "次回の質問" not in html  # omitted
+    assert db.session.scalars(select(AuditEvent).where(AuditEvent.action == "results.published")).one()
+    # Frozen once published.
+    post(client, f"/staff/results/{entries[1].id}/redact", field="gist", text="後から", reason="変更")
+    db.session.expire_all()
+    assert db.session.get(PublicationEntry, entries[1].id).gist == "委託先について"
+
+
+def test_department_staff_cannot_prepare_or_publish(client, ready):
+    sign_in(client, ready["drafter"])
+    assert client.get(f"/staff/consultations/{ready['consultation'].id}/results").status_code == 403

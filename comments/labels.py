@@ -6,7 +6,15 @@ import enum
 
 from flask_babel import lazy_gettext as _l
 
-from comments.models import Channel, ConsultationStatus, InboundStatus, ItemKind, ResponseCategory, SubmitterKind
+from comments.models import (
+    Channel,
+    ConsultationStatus,
+    InboundStatus,
+    ItemKind,
+    ResponseCategory,
+    ResponseState,
+    SubmitterKind,
+)
 from comments.permissions import Role
 
 LABELS = {
@@ -41,6 +49,9 @@ LABELS = {
     ResponseCategory.reference: _l("Taken as reference"),
     ResponseCategory.not_reflected: _l("Not reflected"),
     ResponseCategory.answered: _l("Answered"),
+    ResponseState.drafting: _l("Being drafted"),
+    ResponseState.in_review: _l("In review"),
+    ResponseState.approved: _l("Approved"),
     Role.administrator: _l("Administrator"),
     Role.secretariat: _l("Secretariat"),
     Role.department_staff: _l("Department staff"),
@@ -48,6 +59,10 @@ LABELS = {
     Role.member: _l("Committee member"),
     Role.observer: _l("Observer"),
 }
+
+
+# An item that nobody has started answering has no response, hence no state of its own.
+NO_RESPONSE_LABEL = _l("No response yet")
 
 
 def label(value: enum.Enum) -> str:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 from comments.domain import DomainError, clock
 from comments.domain.audit import Actor, record_event
 from comments.domain.clock import JAPAN
+from comments.domain.responses import responses_of
 from comments.exports.packet import (
     DEFAULT_LABELS_EN,
     DEFAULT_LABELS_JA,
@@ -52,24 +53,6 @@ class PacketNotReadyError(DomainError):
     def __init__(self, message, numbers: list[int]):
         super().__init__(message)
         self.numbers = numbers
-
-
-def _responses(consultation: Consultation) -> tuple[dict[int, Response], dict[int, Response]]:
-    by_item = {
-        response.item_id: response
-        for response in db.session.scalars(
-            select(Response).join(Item, Item.id == Response.item_id).where(Item.consultation_id == consultation.id)
-        )
-    }
-    by_group = {
-        response.group_id: response
-        for response in db.session.scalars(
-            select(Response)
-            .join(SamePurportGroup, SamePurportGroup.id == Response.group_id)
-            .where(SamePurportGroup.consultation_id == consultation.id)
-        )
-    }
-    return by_item, by_group
 
 
 def _inquiries(consultation: Consultation) -> dict[int, list[Inquiry]]:
@@ -133,7 +116,7 @@ def _consultation_rows(consultation: Consultation) -> tuple[PacketConsultation, 
             )
         )
     )
-    by_item, by_group = _responses(consultation)
+    by_item, by_group = responses_of(consultation)
     inquiries = _inquiries(consultation)
     rows, carried, missing, seen_groups = [], [], [], set()
     for item in items:

@@ -21,6 +21,7 @@ from sqlalchemy.orm import aliased
 from sqlalchemy.sql.functions import FunctionElement
 
 from comments.extensions import db
+from comments.labels import LABELS, NO_RESPONSE_LABEL
 from comments.models import Consultation, Department, Item, Response, ResponseState, SamePurportGroup, User
 from comments.permissions import Role
 
@@ -39,10 +40,10 @@ class ProgressState(enum.StrEnum):
 STATES: tuple[ProgressState, ...] = tuple(ProgressState)
 
 STATE_LABELS: dict[ProgressState, object] = {
-    ProgressState.not_started: _l("No response yet"),
-    ProgressState.drafting: _l("Being drafted"),
-    ProgressState.in_review: _l("In review"),
-    ProgressState.approved: _l("Approved"),
+    ProgressState.not_started: NO_RESPONSE_LABEL,
+    ProgressState.drafting: LABELS[ResponseState.drafting],
+    ProgressState.in_review: LABELS[ResponseState.in_review],
+    ProgressState.approved: LABELS[ResponseState.approved],
     ProgressState.carried_over: _l("Carried over"),
 }
 

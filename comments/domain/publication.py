@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 
@@ -21,6 +22,7 @@ from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.clock import now
 from comments.domain.masking import mask_individual_numbers
+from comments.domain.responses import responses_of
 from comments.extensions import db
 from comments.models import (
     Consultation,
@@ -29,9 +31,7 @@ from comments.models import (
     LateDecision,
     PublicationEntry,
     Redaction,
-    Response,
     ResponseState,
-    SamePurportGroup,
     Submission,
     Submitter,
     User,
@@ -110,20 +110,7 @@ def _redact(text: str, field: str, personal: list[str]) -> tuple[str, list[_Remo
 def _lines(consultation: Consultation):
     """(item numbers, count, gist, response or None) per ungrouped item or group, in item order."""
     items = list(db.session.scalars(select(Item).where(Item.consultation_id == consultation.id).order_by(Item.number)))
-    responses_by_item = {
-        r.item_id: r
-        for r in db.session.scalars(
-            select(Response).join(Item, Item.id == Response.item_id).where(Item.consultation_id == consultation.id)
-        )
-    }
-    responses_by_group = {
-        r.group_id: r
-        for r in db.session.scalars(
-            select(Response)
-            .join(SamePurportGroup, SamePurportGroup.id == Response.group_id)
-            .where(SamePurportGroup.consultation_id == consultation.id)
-        )
-    }
+    responses_by_item, responses_by_group = responses_of(consultation)
     seen = set()
     for item in items:
         if item.group_id is not None:
@@ -141,6 +128,14 @@ def prepare_results(consultation: Consultation, *, actor: Actor) -> list[Publica
     carried over lacks an approved response."""
     if consultation.results_published_at is not None:
         raise PublicationError(_l("The results are already published; they cannot be prepared again."))
+    if consultation.status in (ConsultationStatus.draft, ConsultationStatus.open):
+        raise PublicationError(_l("Close the consultation before preparing its results."))
+    # The copy is a document for the public in Japanese, whoever prepares it in whatever language.
+    with force_locale("ja"):
+        return _prepare(consultation, actor)
+
+
+def _prepare(consultation: Consultation, actor: Actor) -> list[PublicationEntry]:
     lines = list(_lines(consultation))
     lacking = [
         numbers[0]
@@ -230,6 +225,8 @@ def publish_results(consultation: Consultation, *, actor: Actor) -> None:
     """Publish the prepared copy in one step; from now on the public page shows it and it is frozen."""
     if consultation.results_published_at is not None:
         raise PublicationError(_l("The results are already published."))
+    if consultation.status in (ConsultationStatus.draft, ConsultationStatus.open):
+        raise PublicationError(_l("Close the consultation before publishing its results."))
     count = db.session.scalar(
         select(func.count()).select_from(PublicationEntry).where(PublicationEntry.consultation_id == consultation.id)
     )

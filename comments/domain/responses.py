@@ -310,3 +310,22 @@ def add_template(
     db.session.flush()
     record_event(actor, "response_template.created", template, consultation_id=consultation.id)
     return template
+
+
+def responses_of(consultation: Consultation) -> tuple[dict[int, Response], dict[int, Response]]:
+    """The consultation's responses, by item id (ungrouped items) and by group id, in two queries."""
+    by_item = {
+        response.item_id: response
+        for response in db.session.scalars(
+            select(Response).join(Item, Item.id == Response.item_id).where(Item.consultation_id == consultation.id)
+        )
+    }
+    by_group = {
+        response.group_id: response
+        for response in db.session.scalars(
+            select(Response)
+            .join(SamePurportGroup, SamePurportGroup.id == Response.group_id)
+            .where(SamePurportGroup.consultation_id == consultation.id)
+        )
+    }
+    return by_item, by_group

@@ -42,6 +42,8 @@ def ready():
     two = add_item(second, ItemDraft(0, 11, ItemKind.opinion, "委託先の監督"), created_by=clerk, actor=ACTOR)
     three = add_item(third, ItemDraft(0, 8, ItemKind.question, "次回の質問"), created_by=clerk, actor=ACTOR)
     approved(one, drafter, clerk, body="山田花子様のご意見のとおり、方式を記載します。")
+    consultation.status = ConsultationStatus.closed  # results come after the comment period
+    db.session.flush()
     carry_over(three, reason="国の回答待ち", actor=ACTOR)
     return {"consultation": consultation, "clerk": clerk, "drafter": drafter, "items": (one, two, three)}
 
@@ -100,6 +102,14 @@ def test_results_are_prepared_only_when_every_line_is_approved_then_published_re
     post(client, f"/staff/results/{entries[1].id}/redact", field="gist", text="後から", reason="変更")
     db.session.expire_all()
     assert db.session.get(PublicationEntry, entries[1].id).gist == "委託先について"
+
+
+def test_results_wait_for_the_consultation_to_close(client):
+    consultation = make_consultation()
+    sign_in(client, make_user(Role.secretariat))
+    post(client, f"/staff/consultations/{consultation.id}/results/prepare")
+    assert db.session.scalars(select(PublicationEntry)).all() == []
+    assert "締め切って" in client.get(f"/staff/consultations/{consultation.id}/results").get_data(as_text=True)
 
 
 def test_department_staff_cannot_prepare_or_publish(client, ready):

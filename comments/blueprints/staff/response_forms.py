@@ -18,16 +18,11 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from comments.domain.responses import DUE_SOON, NO_RESPONSE, OVERDUE, QueueFilters
-from comments.labels import LABELS
+from comments.labels import LABELS, NO_RESPONSE_LABEL
 from comments.models import ResponseCategory, ResponseState
 
 ANY = ""
-STATE_LABELS = {
-    NO_RESPONSE: _l("No response yet"),
-    ResponseState.drafting.value: _l("Being drafted"),
-    ResponseState.in_review.value: _l("In review"),
-    ResponseState.approved.value: _l("Approved"),
-}
+STATE_LABELS = {NO_RESPONSE: NO_RESPONSE_LABEL, **{state.value: LABELS[state] for state in ResponseState}}
 STATE_CHOICES = [SelectChoice(ANY, _l("Any")), *(SelectChoice(value, label) for value, label in STATE_LABELS.items())]
 DUE_CHOICES = [
     SelectChoice(ANY, _l("Any")),

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import SelectField, TextAreaField
+from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 FIELD_CHOICES = [
-    ("gist", _l("Summary of the opinion")),
-    ("response", _l("The city's view")),
-    ("change_made", _l("Change made")),
+    SelectChoice("gist", _l("Summary of the opinion")),
+    SelectChoice("response", _l("The city's view")),
+    SelectChoice("change_made", _l("Change made")),
 ]
 
 

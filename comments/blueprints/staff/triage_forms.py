@@ -20,7 +20,7 @@ from wtforms.validators import DataRequired, InputRequired, Length, Optional, Re
 from wtforms.widgets import HiddenInput
 
 from comments.domain.triage import ItemFilters
-from comments.labels import LABELS
+from comments.labels import LABELS, NO_RESPONSE_LABEL
 from comments.models import ItemKind, ResponseState
 
 ANY = ""
@@ -28,12 +28,7 @@ NONE = "none"
 GIST_PREFILL_CHARS = 500
 
 # The workflow's words for a response's state; "no response" is an item nobody has started answering.
-RESPONSE_STATE_LABELS = {
-    None: _l("No response yet"),
-    ResponseState.drafting: _l("Being drafted"),
-    ResponseState.in_review: _l("In review"),
-    ResponseState.approved: _l("Approved"),
-}
+RESPONSE_STATE_LABELS = {None: NO_RESPONSE_LABEL, **{state: LABELS[state] for state in ResponseState}}
 RESPONSE_STATE_CHOICES = [
     SelectChoice(ANY, _l("Any")),
     SelectChoice(NONE, RESPONSE_STATE_LABELS[None]),
@@ -106,7 +101,10 @@ class ItemForm(_PartForm):
     section = SelectField(_l("Section of the draft"), coerce=int, default=NO_SECTION)
 
     def offer_sections(self, choices: list[tuple[int, str]]) -> None:
-        self.section.choices = [(NO_SECTION, _l("The whole draft / not specific")), *choices]
+        self.section.choices = [
+            SelectChoice(NO_SECTION, _l("The whole draft / not specific")),
+            *(SelectChoice(value, label) for value, label in choices),
+        ]
 
 
 class NotOpinionForm(_PartForm):

@@ -88,6 +88,41 @@ def committee_materials(consultation: Consultation) -> list[Material]:
 
 
 @dataclass(frozen=True)
+class Answer:
+    """The city's approved answer to one item of a member's question."""
+
+    number: int
+    gist: str
+    response: str
+    carried_over: bool
+
+
+def approved_answers(submission: Submission) -> list[Answer]:
+    """The items the secretariat made of the question, each with its approved response, if any yet.
+
+    Only approved responses are shown to the member: a draft is the city's work in progress. A carried-
+    over item says so instead.
+    """
+    from comments.domain.responses import find_response
+    from comments.models import Item, ResponseState
+
+    answers = []
+    for item in db.session.scalars(select(Item).where(Item.submission_id == submission.id).order_by(Item.number)):
+        response = find_response(item)
+        approved = response is not None and response.state == ResponseState.approved
+        if approved or item.carried_over_reason:
+            answers.append(
+                Answer(
+                    number=item.number,
+                    gist=item.gist,
+                    response=response.body if approved else "",
+                    carried_over=bool(item.carried_over_reason) and not approved,
+                )
+            )
+    return answers
+
+
+@dataclass(frozen=True)
 class MemberQuestion:
     submission: Submission
     status: str  # "received", "late" (waits for the secretariat's decision), "excluded", "included_late"

@@ -277,3 +277,39 @@ def test_the_secretariat_enters_a_members_faxed_question_on_their_behalf(client)
     assert submission.submitter_kind == SubmitterKind.member  # from the account, not the radio button
     assert submission.channel == Channel.fax
     assert submission.entered_by_id == clerk.id
+
+
+def test_the_member_sees_the_citys_approved_answer_and_nothing_before(app, client):
+    from datetime import UTC, datetime
+
+    from comments.domain.audit import Actor
+    from comments.domain.responses import approve, response_for, save_draft, submit_for_review
+    from comments.domain.triage import ItemDraft, add_item
+    from comments.models import ItemKind, ResponseCategory
+
+    consultation = make_consultation()
+    member = make_user(Role.member)
+    sign_in(client, member)
+    submission = stored(send_question(client, consultation, **{"question-body": "（１）鍵は誰が管理しますか。"}))
+    url = f"/committee/questions/{submission.id}"
+    assert 'id="answers"' not in client.get(url).get_data(as_text=True)
+
+    actor = Actor("test")
+    clerk, drafter = make_user(Role.secretariat), make_user(Role.department_staff)
+    item = add_item(
+        submission, ItemDraft(0, len(submission.body), ItemKind.question, "鍵の管理者"), created_by=clerk, actor=actor
+    )
+    response = response_for(item)
+    save_draft(
+        response,
+        body="情報政策課が管理します。",
+        category=ResponseCategory.answered,
+        change_made="",
+        author=drafter,
+        actor=actor,
+    )
+    assert "情報政策課" not in client.get(url).get_data(as_text=True)  # a draft is not shown
+    submit_for_review(response, actor=actor)
+    approve(response, approver=clerk, reauthenticated_at=datetime.now(UTC), actor=actor)
+    page = client.get(url).get_data(as_text=True)
+    assert 'id="answers"' in page and "情報政策課が管理します。" in page

@@ -16,6 +16,7 @@ from comments.domain import DomainError
 from comments.domain.audit import record_event
 from comments.domain.committee import (
     UNDER_INSPECTION,
+    approved_answers,
     committee_materials,
     consultations_under_inspection,
     intake_address,
@@ -237,7 +238,9 @@ def show_question(submission_id: int):
     if submission is None or submission.member_id != current_user.id:
         abort(404)
     status = next(q.status for q in member_questions(current_user) if q.submission.id == submission.id)
-    return render_template("committee/question.html", submission=submission, status=status)
+    return render_template(
+        "committee/question.html", submission=submission, status=status, answers=approved_answers(submission)
+    )
 
 
 @bp.post("/intake-address")

@@ -8,6 +8,7 @@ item or one span marked "not an opinion", and no two of those overlap.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import date
@@ -200,6 +201,8 @@ class TriagePart:
 
     ``join_index`` is set on an untriaged part that a proposed split point ends: the index of the proposed
     span it closes, which ``triage_parts`` takes in ``joined`` to merge the part with the next one.
+    ``split_at`` is set on an untriaged part that a split of staff's ends: its offset in ``split``, which
+    staff drop from ``split`` to merge the part with the next one again.
     """
 
     start: int
@@ -207,13 +210,14 @@ class TriagePart:
     item: Item | None = None
     marked: NonOpinionSpan | None = None
     join_index: int | None = None
+    split_at: int | None = None
 
     @property
     def untriaged(self) -> bool:
         return self.item is None and self.marked is None
 
 
-def triage_parts(submission: Submission, joined: Collection[int] = ()) -> list[TriagePart]:
+def triage_parts(submission: Submission, joined: Collection[int] = (), split: Collection[int] = ()) -> list[TriagePart]:
     """The submission's text as the triage page shows it, in order: its items and marked parts as they are,
     and what lies between them cut at the split points ``propose_spans`` proposes.
 
@@ -221,6 +225,10 @@ def triage_parts(submission: Submission, joined: Collection[int] = ()) -> list[T
     the indexes of the proposal for the unchanged text, so they mean the same whatever was triaged since.
     Untriaged parts are trimmed of blanks (they are offered as they are for an item) and parts of blanks
     only are left out, as ``untriaged_parts`` ignores them.
+
+    ``split`` holds character offsets where staff cut a part, applied after the joins: an offset strictly
+    inside an untriaged part cuts it there, and both pieces are trimmed as above (so whitespace at the cut
+    ends neither piece, as it ends the part before in ``propose_spans``). Other offsets are ignored.
     """
     text = submission.body
     spans = propose_spans(text)
@@ -237,7 +245,8 @@ def triage_parts(submission: Submission, joined: Collection[int] = ()) -> list[T
     position = 0
     for start, end, triaged in [*taken, (len(text), len(text), None)]:
         if start > position:
-            parts.extend(_untriaged_between(text, position, start, split_points))
+            for part in _untriaged_between(text, position, start, split_points):
+                parts.extend(_split_part(text, part, split))
         if isinstance(triaged, Item):
             parts.append(TriagePart(start, end, item=triaged))
         elif isinstance(triaged, NonOpinionSpan):
@@ -271,6 +280,56 @@ def _untriaged_between(text: str, start: int, end: int, split_points: dict[int, 
             )
         )
     return parts
+
+
+def _split_part(text: str, part: TriagePart, split: Collection[int]) -> list[TriagePart]:
+    """``part`` (untriaged, trimmed) cut at the offsets of ``split`` strictly inside it, each piece trimmed;
+    the last piece keeps the part's ``join_index``."""
+    inside = sorted(point for point in split if part.start < point < part.end)
+    if not inside:
+        return [part]
+    # Blanks at a cut go with the piece before it: a cut in blanks moves to the next visible character,
+    # which exists, as the part ends on one. So no piece is blank, and cuts in the same blanks are one.
+    cuts: dict[int, int] = {}  # where the text is cut: the offset staff gave, the first one kept
+    for point in inside:
+        cut = point
+        while text[cut].isspace():
+            cut += 1
+        cuts.setdefault(cut, point)
+    pieces = []
+    for piece_start, piece_end in zip([part.start, *cuts], [*cuts, part.end], strict=True):
+        last = piece_end == part.end
+        piece = text[piece_start:piece_end]
+        pieces.append(
+            TriagePart(
+                piece_start,
+                piece_start + len(piece.rstrip()),
+                join_index=part.join_index if last else None,
+                split_at=None if last else cuts[piece_end],
+            )
+        )
+    return pieces
+
+
+# A sentence end, with the closing brackets right after it: 「…です。」 ends after the 」.
+_SENTENCE_END = re.compile(r"[。！？!?]+[」』）)]*")
+
+
+def sentence_cuts(text: str, start: int, end: int) -> list[tuple[int, str]]:
+    """Where staff may split ``text[start:end]`` after a sentence: for each sentence end (。 ！ ？ ! ?) with
+    more visible text after it in the span, the offset of that text (the blanks between stay with the
+    sentence, as in ``propose_spans``) and the sentence it ends, trimmed. [] for a single sentence."""
+    cuts = []
+    sentence_start = start
+    for found in _SENTENCE_END.finditer(text, start, end):
+        cut = found.end()
+        while cut < end and text[cut].isspace():
+            cut += 1
+        if cut >= end:
+            break
+        cuts.append((cut, text[sentence_start : found.end()].strip()))
+        sentence_start = cut
+    return cuts
 
 
 @dataclass(frozen=True)

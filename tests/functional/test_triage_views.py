@@ -180,6 +180,103 @@ def test_a_part_is_joined_with_the_next_one_by_a_link_and_nothing_is_stored(clie
     assert "with the next part" not in after
 
 
+SENTENCES = "ご意見です。マイナンバーの管理を徹底すべきです。委託先の監督も強化してください。"
+
+
+def test_a_part_is_split_after_a_sentence_by_a_link_and_the_split_survives_the_post(client, clerk):
+    submission = make_submission(make_consultation(), body=SENTENCES)
+    url = f"/staff/submissions/{submission.id}/triage"
+    page = client.get(url).get_data(as_text=True)
+    assert [(form.start, form.end) for form in part_forms(page, "items")] == [(0, len(SENTENCES))]
+    links = re.findall(r'<a href="([^"]+)">Split part 1 after the sentence “([^”]+)”</a>', page)
+    assert [name for _, name in links] == ["ご意見です。", "マイナンバーの管理を徹底すべきです。"]
+    second_end = SENTENCES.index("委託先")
+    assert unescape(links[1][0]) == f"{url}?split={second_end}"
+    assert "委託先の監督も強化してください。”" not in page  # no split after the last sentence
+
+    split = client.get(unescape(links[1][0]))
+    assert split.status_code == 200
+    page = split.get_data(as_text=True)
+    forms = part_forms(page, "items")
+    assert [SENTENCES[form.start : form.end] for form in forms] == [
+        "ご意見です。マイナンバーの管理を徹底すべきです。",
+        "委託先の監督も強化してください。",
+    ]
+    assert f'name="splits" type="hidden" value="{second_end}"' in forms[1].html
+    assert "Undo the splits and joins" in page
+    # The first part can still be split after its first sentence, keeping the split already made.
+    [(more, name)] = re.findall(r'<a href="([^"]+)">Split part 1 after the sentence “([^”]+)”</a>', page)
+    assert name == "ご意見です。"
+    assert unescape(more) == f"{url}?split=6&split={second_end}"
+    # Joining the first part with the next one drops the split.
+    join = re.search(r'<a href="([^"]+)">Join part 1 with the next part', page).group(1)
+    assert unescape(join) == url
+
+    data = {
+        "csrf_token": csrf_token_from(page),
+        "start": forms[1].start,
+        "end": forms[1].end,
+        "kind": "request",
+        "gist": "委託先の監督の強化",
+        "section": 0,
+        "joins": "",
+        "splits": str(second_end),
+    }
+    response = client.post(forms[1].action, data=data)
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"{url}?split={second_end}")
+    after = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "Part 2: item 1" in after
+    [left] = part_forms(after, "items")
+    assert SENTENCES[left.start : left.end] == "ご意見です。マイナンバーの管理を徹底すべきです。"
+    assert "Part 1: not triaged yet" in after
+    assert db.session.query(Item).filter_by(submission_id=submission.id).count() == 1
+
+
+def test_a_refused_post_keeps_the_splits(client, clerk):
+    submission = make_submission(make_consultation(), body=SENTENCES)
+    cut = SENTENCES.index("マイナンバー")
+    page = client.get(f"/staff/submissions/{submission.id}/triage?split={cut}").get_data(as_text=True)
+    first, _ = part_forms(page, "items")
+    data = {"csrf_token": csrf_token_from(page), "start": first.start, "end": first.end, "kind": "opinion"}
+    refused = client.post(first.action, data={**data, "gist": " ", "splits": str(cut)})
+    assert refused.status_code == 422
+    assert len(part_forms(refused.get_data(as_text=True), "items")) == 2
+    bad = client.post(first.action, data={**data, "gist": "g", "splits": "x1"})
+    assert bad.status_code == 422
+    assert db.session.query(Item).filter_by(submission_id=submission.id).count() == 0
+
+
+@pytest.mark.parametrize(
+    "query", ["split=abc", "split=99999", "split=-3", "split=0", "split=１", f"split={'9' * 5000}", "split="]
+)
+def test_a_bogus_split_is_ignored(client, clerk, query):
+    submission = make_submission(make_consultation(), body=SENTENCES)
+    response = client.get(f"/staff/submissions/{submission.id}/triage?{query}")
+    assert response.status_code == 200
+    page = response.get_data(as_text=True)
+    assert [(form.start, form.end) for form in part_forms(page, "items")] == [(0, len(SENTENCES))]
+    assert "Undo the splits" not in page
+
+
+def test_a_split_in_blanks_or_inside_an_item_changes_nothing_it_should_not(client, clerk):
+    body = "一つ目の意見です。　二つ目の意見です。"
+    submission = make_submission(make_consultation(), body=body)
+    url = f"/staff/submissions/{submission.id}/triage"
+    page = client.get(url).get_data(as_text=True)
+    [(link, _)] = re.findall(r'<a href="([^"]+)">Split part 1 after the sentence “([^”]+)”</a>', page)
+    assert unescape(link) == f"{url}?split={body.index('二つ目')}"  # the blank stays with the first sentence
+    in_blank = client.get(f"{url}?split={body.index('　')}").get_data(as_text=True)
+    assert [body[form.start : form.end] for form in part_forms(in_blank, "items")] == [
+        "一つ目の意見です。",
+        "二つ目の意見です。",
+    ]
+    add_item(submission, ItemDraft(0, len(body), ItemKind.opinion, "意見"), created_by=clerk, actor=ACTOR)
+    inside_item = client.get(f"{url}?split=5").get_data(as_text=True)
+    assert "Part 1: item 1" in inside_item
+    assert part_forms(inside_item, "items") == []
+
+
 def test_a_long_part_pre_fills_at_most_500_characters_of_gist(client, clerk):
     body = "あ" * 600
     submission = make_submission(make_consultation(), body=body)

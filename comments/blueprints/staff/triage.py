@@ -260,14 +260,41 @@ def carry_over_item(item_id: int):
 
 
 def _joins_from_text(text: str | None) -> list[int]:
-    return sorted({int(value) for value in (text or "").split(",") if value.isdigit()})
+    return sorted({int(value) for value in (text or "").split(",") if _is_number(value)})
+
+
+def _is_number(value: str) -> bool:
+    """ASCII digits only, and few enough that int() takes them (a form's hidden field may hold anything)."""
+    return value.isascii() and value.isdigit() and len(value) <= 9
 
 
 def _joins_text(joins: list[int]) -> str:
     return ",".join(str(index) for index in joins)
 
 
-def _item_form(submission: Submission, text: str, start: int, end: int, joins: list[int]) -> ItemForm:
+# At most this many "split after this sentence" choices are kept, as the hidden field carries at most these.
+MAX_SPLITS = 200
+# How much of a sentence names it in its "split after" link.
+SENTENCE_NAME_CHARS = 20
+
+
+def _splits_of(submission: Submission, values: list[int]) -> list[int]:
+    """The split offsets that can mean something in the submission's text (inside it), sorted, at most 200."""
+    return sorted({value for value in values if 0 < value < len(submission.body)})[:MAX_SPLITS]
+
+
+def _splits_from_text(submission: Submission, text: str | None) -> list[int]:
+    return _splits_of(submission, [int(value) for value in (text or "").split(",") if _is_number(value)])
+
+
+def _sentence_name(sentence: str) -> str:
+    sentence = " ".join(sentence.split())
+    return sentence if len(sentence) <= SENTENCE_NAME_CHARS else sentence[:SENTENCE_NAME_CHARS] + "…"
+
+
+def _item_form(
+    submission: Submission, text: str, start: int, end: int, joins: list[int], splits: list[int]
+) -> ItemForm:
     return ItemForm(
         formdata=None,
         kind=suggest_kind(text),
@@ -276,12 +303,14 @@ def _item_form(submission: Submission, text: str, start: int, end: int, joins: l
         start=start,
         end=end,
         joins=_joins_text(joins),
+        splits=_joins_text(splits),
     )
 
 
 def _render_triage(
     submission: Submission,
     joins: list[int],
+    splits: list[int],
     *,
     failed: ItemForm | NotOpinionForm | None = None,
     status: int = 200,
@@ -295,16 +324,17 @@ def _render_triage(
     sections = section_choices(submission.consultation)
     text = submission.body
     views = []
-    for index, part in enumerate(operations.triage_parts(submission, joins)):
+    for index, part in enumerate(operations.triage_parts(submission, joins, splits)):
         view = {"part": part, "text": text[part.start : part.end], "index": index}
         if part.untriaged:
-            item_form = _item_form(submission, view["text"], part.start, part.end, joins)
+            item_form = _item_form(submission, view["text"], part.start, part.end, joins, splits)
             mark_form = NotOpinionForm(
                 formdata=None,
                 confirm=looks_like_greeting(view["text"]),
                 start=part.start,
                 end=part.end,
                 joins=_joins_text(joins),
+                splits=_joins_text(splits),
             )
             if failed is not None and (failed.start.data, failed.end.data) == (part.start, part.end):
                 if isinstance(failed, ItemForm):
@@ -321,10 +351,25 @@ def _render_triage(
                 join_url=url_for(
                     "staff.triage_submission",
                     submission_id=submission.id,
-                    join=sorted({*joins, part.join_index}),
+                    join=sorted({*joins, part.join_index} - {None}),
+                    split=[offset for offset in splits if offset != part.split_at],
                 )
-                if part.join_index is not None
+                if part.join_index is not None or part.split_at is not None
                 else None,
+                split_links=[
+                    (
+                        url_for(
+                            "staff.triage_submission",
+                            submission_id=submission.id,
+                            join=joins,
+                            split=sorted({*splits, offset}),
+                        ),
+                        _sentence_name(sentence),
+                    )
+                    for offset, sentence in operations.sentence_cuts(text, part.start, part.end)
+                ]
+                if len(splits) < MAX_SPLITS
+                else [],
             )
         views.append(view)
     return (
@@ -334,6 +379,7 @@ def _render_triage(
             views=views,
             untriaged=[(start, end, text[start:end]) for start, end in operations.untriaged_parts(submission)],
             joins=joins,
+            splits=splits,
             failed=failed,
         ),
         status,
@@ -345,14 +391,17 @@ def _render_triage(
 def triage_submission(submission_id: int):
     """Split a submission into items and parts that are not an opinion, starting from proposed split points.
 
-    ``?join=<index>`` (repeated) merges a proposed part with the next one: a view of the page, nothing stored.
+    ``?join=<index>`` (repeated) merges a proposed part with the next one, and ``?split=<offset>`` (repeated)
+    cuts an untriaged part at that character offset (after a sentence): a view of the page, nothing stored.
+    Values that are not numbers, or outside the text, are ignored.
     """
     submission = _load_submission(submission_id)
-    return _render_triage(submission, sorted(set(request.args.getlist("join", type=int))))
+    splits = _splits_of(submission, [int(value) for value in request.args.getlist("split") if _is_number(value)])
+    return _render_triage(submission, sorted(set(request.args.getlist("join", type=int))), splits)
 
 
-def _back_to_triage(submission_id: int, joins: list[int]):
-    return redirect(url_for("staff.triage_submission", submission_id=submission_id, join=joins), code=303)
+def _back_to_triage(submission_id: int, joins: list[int], splits: list[int]):
+    return redirect(url_for("staff.triage_submission", submission_id=submission_id, join=joins, split=splits), code=303)
 
 
 @bp.post("/submissions/<int:submission_id>/items")
@@ -364,8 +413,9 @@ def add_item(submission_id: int):
     form = ItemForm()
     form.offer_sections(section_choices(submission.consultation))
     joins = _joins_from_text(form.joins.data)
+    splits = _splits_from_text(submission, form.splits.data)
     if not form.validate():
-        return _render_triage(submission, joins, failed=form, status=422)
+        return _render_triage(submission, joins, splits, failed=form, status=422)
     draft = operations.ItemDraft(
         start=form.start.data,
         end=form.end.data,
@@ -379,11 +429,11 @@ def add_item(submission_id: int):
     except DomainError as error:
         db.session.rollback()
         put_domain_error(form, error, renamed=FORM_FIELD)
-        return _render_triage(submission, joins, failed=form, status=422)
+        return _render_triage(submission, joins, splits, failed=form, status=422)
     number = item.number
     db.session.commit()
     flash(_l("Item %(number)d is made.", number=number))
-    return _back_to_triage(submission_id, joins)
+    return _back_to_triage(submission_id, joins, splits)
 
 
 @bp.post("/submissions/<int:submission_id>/not-opinion")
@@ -394,8 +444,9 @@ def mark_not_opinion(submission_id: int):
     submission = _load_submission(submission_id)
     form = NotOpinionForm()
     joins = _joins_from_text(form.joins.data)
+    splits = _splits_from_text(submission, form.splits.data)
     if not form.validate():
-        return _render_triage(submission, joins, failed=form, status=422)
+        return _render_triage(submission, joins, splits, failed=form, status=422)
     begin_write()
     try:
         operations.mark_not_an_opinion(
@@ -409,7 +460,7 @@ def mark_not_opinion(submission_id: int):
     except DomainError as error:
         db.session.rollback()
         put_domain_error(form, error)
-        return _render_triage(submission, joins, failed=form, status=422)
+        return _render_triage(submission, joins, splits, failed=form, status=422)
     db.session.commit()
     flash(_l("The part is marked as not an opinion."))
-    return _back_to_triage(submission_id, joins)
+    return _back_to_triage(submission_id, joins, splits)

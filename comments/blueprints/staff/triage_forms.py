@@ -82,6 +82,8 @@ class _PartForm(FlaskForm):
     )
     # The "join with next" choices in force, carried through the POST so the page comes back the same.
     joins = HiddenField(validators=[Optional(), Regexp(r"^\d{1,4}(,\d{1,4}){0,199}$")])
+    # The "split after this sentence" choices in force: character offsets into the text, carried likewise.
+    splits = HiddenField(validators=[Optional(), Regexp(r"^\d{1,9}(,\d{1,9}){0,199}$")])
 
     def give_ids(self, prefix: str) -> None:
         """Distinct element ids for this form among the many of the page (labels and errors follow)."""

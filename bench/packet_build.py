@@ -4,7 +4,7 @@ Run by hand, never by the tests:  .venv/bin/python bench/packet_build.py  (``--h
 
 Builds one ``Packet`` untimed: ``--rows`` rows over ``--consultations`` consultations, Japanese gists of
 100 to 400 characters and responses of 100 to 300 made of sentences from the seed minutes
-(/work/shared/seed/*.txt), one row in ten with one to three inquiries, 2 % carried over with a reason,
+(../shared/seed/*.txt, beside the project), one row in ten with one to three inquiries, 2 % carried over with a reason,
 one in twenty a same-purport group. Then times ``packet_docx`` and ``packet_csv`` ``--runs`` times each
 and prints every run, the median and the output size; it reopens the last DOCX with python-docx
 (untimed) and exits 1 if its tables do not hold every row.

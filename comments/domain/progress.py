@@ -22,8 +22,7 @@ from sqlalchemy.sql.functions import FunctionElement
 
 from comments.extensions import db
 from comments.labels import LABELS, NO_RESPONSE_LABEL
-from comments.models import Consultation, Department, Item, Response, ResponseState, SamePurportGroup, User
-from comments.permissions import Role
+from comments.models import Consultation, Department, Item, Response, ResponseState, SamePurportGroup
 
 
 class ProgressState(enum.StrEnum):
@@ -223,11 +222,3 @@ def approvals_by_day(consultation: Consultation) -> list[ApprovalDay]:
         total += count
         days.append(ApprovalDay(day if isinstance(day, date) else date.fromisoformat(str(day)), count, total))
     return days
-
-
-def can_open_item(user: User, department_id: int | None) -> bool:
-    """Whether ``user`` may open the response page of an item assigned to ``department_id`` (R26): the
-    secretariat any item, department staff only their own department's."""
-    if Role.secretariat in user.roles:
-        return True
-    return Role.department_staff in user.roles and department_id is not None and user.department_id == department_id

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
+from sqlalchemy.orm import selectinload
 
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
@@ -32,6 +33,7 @@ from comments.models import (
     PublicationEntry,
     Redaction,
     ResponseState,
+    SamePurportGroup,
     Submission,
     Submitter,
     User,
@@ -109,7 +111,14 @@ def _redact(text: str, field: str, personal: list[str]) -> tuple[str, list[_Remo
 
 def _lines(consultation: Consultation):
     """(item numbers, count, gist, response or None) per ungrouped item or group, in item order."""
-    items = list(db.session.scalars(select(Item).where(Item.consultation_id == consultation.id).order_by(Item.number)))
+    items = list(
+        db.session.scalars(
+            select(Item)
+            .where(Item.consultation_id == consultation.id)
+            .order_by(Item.number)
+            .options(selectinload(Item.group).selectinload(SamePurportGroup.items))  # not one query per group
+        )
+    )
     responses_by_item, responses_by_group = responses_of(consultation)
     seen = set()
     for item in items:

@@ -187,12 +187,25 @@ def can_see_item(user: User, item: Item) -> bool:
     Department staff see only the items assigned to their own department, so one department never
     reads another's drafts; the secretariat sees every item.
     """
+    return can_see_department(user, item.department_id)
+
+
+def can_see_department(user: User, department_id: int | None) -> bool:
+    """Whether ``user`` may open the items assigned to ``department_id``: the secretariat any, department
+    staff only their own department's (``department_id`` None: an unassigned item, secretariat only)."""
     if can_see_all_items(user):
         return True
+    return Role.department_staff in user.roles and department_id is not None and user.department_id == department_id
+
+
+def is_overdue(item: Item, state: ResponseState | None, today: date) -> bool:
+    """Due before ``today`` (a Japan date) and its response not approved yet; an item carried over to a later
+    meeting is not overdue. domain/progress.py and the queue's filter say the same in SQL."""
     return (
-        Role.department_staff in user.roles
-        and user.department_id is not None
-        and item.department_id == user.department_id
+        item.due_on is not None
+        and item.due_on < today
+        and state != ResponseState.approved
+        and not item.carried_over_reason
     )
 
 
@@ -245,6 +258,7 @@ class QueueRow:
     consultation_title: str
     department_name: str
     state: ResponseState | None  # None: no response yet
+    overdue: bool
 
 
 def response_queue(user: User, filters: QueueFilters, *, today: date) -> list[QueueRow]:
@@ -252,8 +266,7 @@ def response_queue(user: User, filters: QueueFilters, *, today: date) -> list[Qu
     soonest due first and undated last.
 
     Department staff get their own department's items whatever ``filters.department_id`` says (R26).
-    An item is overdue when its due day (``today`` is the Japan date) has passed and its response is not
-    approved.
+    Overdue as ``is_overdue`` says (``today`` is the Japan date).
     """
     own = aliased(Response)
     grouped = aliased(Response)
@@ -273,12 +286,22 @@ def response_queue(user: User, filters: QueueFilters, *, today: date) -> list[Qu
     elif filters.state:
         query = query.where(state == ResponseState(filters.state))
     if filters.due == OVERDUE:
-        query = query.where(Item.due_on < today, or_(state.is_(None), state != ResponseState.approved))
+        query = query.where(
+            Item.due_on < today,
+            or_(state.is_(None), state != ResponseState.approved),
+            Item.carried_over_reason.is_(None),
+        )
     elif filters.due == DUE_SOON:
         query = query.where(Item.due_on >= today, Item.due_on <= today + timedelta(days=DUE_SOON_DAYS))
     query = query.order_by(Item.due_on.is_(None), Item.due_on, Item.consultation_id, Item.number)
     return [
-        QueueRow(item=item, consultation_title=title, department_name=department, state=row_state)
+        QueueRow(
+            item=item,
+            consultation_title=title,
+            department_name=department,
+            state=row_state,
+            overdue=is_overdue(item, row_state, today),
+        )
         for item, title, department, row_state in db.session.execute(query).all()
     ]
 

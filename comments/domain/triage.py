@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.clock import JAPAN, now
+from comments.domain.responses import is_overdue, response_states
 from comments.domain.splitting import propose_spans
 from comments.extensions import db
 from comments.models import (
@@ -412,20 +413,9 @@ class ItemRow:
     overdue: bool
 
 
-def is_overdue(item: Item, state: ResponseState | None, today: date) -> bool:
-    """Due before ``today`` (a Japan date) and its response not approved yet; an item carried over to a later
-    meeting is not overdue (as in domain/progress.py)."""
-    return (
-        item.due_on is not None
-        and item.due_on < today
-        and state != ResponseState.approved
-        and not item.carried_over_reason
-    )
-
-
 def item_rows(consultation: Consultation) -> list[ItemRow]:
     """The consultation's items in number order with their group's size, their response state and whether
-    they are overdue (judged on today's date in Japan). Five queries whatever the number of items."""
+    they are overdue (judged on today's date in Japan). A fixed number of queries whatever the number of items."""
     items = db.session.scalars(
         select(Item)
         .where(Item.consultation_id == consultation.id)
@@ -439,24 +429,11 @@ def item_rows(consultation: Consultation) -> list[ItemRow]:
             .group_by(Item.group_id)
         ).all()
     )
-    by_item = dict(
-        db.session.execute(
-            select(Response.item_id, Response.state)
-            .join(Item, Item.id == Response.item_id)
-            .where(Item.consultation_id == consultation.id)
-        ).all()
-    )
-    by_group = dict(
-        db.session.execute(
-            select(Response.group_id, Response.state)
-            .join(SamePurportGroup, SamePurportGroup.id == Response.group_id)
-            .where(SamePurportGroup.consultation_id == consultation.id)
-        ).all()
-    )
+    states = response_states(items)
     today = now().astimezone(JAPAN).date()
     rows = []
     for item in items:
-        state = by_group.get(item.group_id) if item.group_id is not None else by_item.get(item.id)
+        state = states[item.id]
         rows.append(ItemRow(item, group_counts.get(item.group_id, 0), state, is_overdue(item, state, today)))
     return rows
 

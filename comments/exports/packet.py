@@ -207,7 +207,7 @@ MARGIN_MM = 15
 _TEXT_WIDTH_MM = PAGE_WIDTH_MM - 2 * MARGIN_MM  # 267
 
 # (label key, width in mm); each table's widths add up to the text width.
-_MAIN_COLUMNS = (
+MAIN_COLUMNS = (
     ("column_number", 12),
     ("column_section", 30),
     ("column_submitter", 18),
@@ -217,7 +217,7 @@ _MAIN_COLUMNS = (
     ("column_category", 16),
     ("column_change", 32),
 )
-_CARRIED_OVER_COLUMNS = (
+CARRIED_OVER_COLUMNS = (
     ("column_number", 12),
     ("column_section", 30),
     ("column_submitter", 18),
@@ -250,7 +250,7 @@ _PLACEHOLDER = re.compile(r"\{(\w+)\}")
 _NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
 
 
-def _labels(packet: Packet) -> dict[str, str]:
+def packet_labels(packet: Packet) -> dict[str, str]:
     return {**DEFAULT_LABELS_JA, **packet.labels}
 
 
@@ -259,38 +259,38 @@ def _text(value) -> str:
     return _NOT_XML.sub("", clean_text("" if value is None else str(value)))
 
 
-def _fill(template: str, **values) -> str:
+def fill_label(template: str, **values) -> str:
     """The template with each ``{name}`` replaced; a plain substitution, never ``str.format``."""
     return _PLACEHOLDER.sub(lambda match: str(values.get(match.group(1), match.group(0))), template)
 
 
 def _date(labels: Mapping[str, str], day: date) -> str:
-    return _fill(
+    return fill_label(
         labels["date"], year=day.year, month=day.month, day=day.day, mm=f"{day.month:02d}", dd=f"{day.day:02d}"
     )
 
 
-def _title(packet: Packet, labels: Mapping[str, str]) -> str:
+def packet_title(packet: Packet, labels: Mapping[str, str]) -> str:
     return labels["document_title"] + (labels["draft_title_suffix"] if packet.draft else "")
 
 
 def _where(row: PacketRow, labels: Mapping[str, str]) -> str:
     section = row.section or labels["whole_draft"]
-    return section + (_fill(labels["page"], page=row.page) if row.page is not None else "")
+    return section + (fill_label(labels["page"], page=row.page) if row.page is not None else "")
 
 
 def _inquiry_lines(inquiry: PacketInquiry, labels: Mapping[str, str]) -> list[str]:
     if inquiry.answered_on is not None:
-        status = _fill(labels["inquiry_answered"], date=_date(labels, inquiry.answered_on))
+        status = fill_label(labels["inquiry_answered"], date=_date(labels, inquiry.answered_on))
     elif not inquiry.answer:
         status = labels["inquiry_pending"]
     else:
         status = ""
-    lines = [_fill(labels["inquiry_body"], body=inquiry.body_name) + status]
+    lines = [fill_label(labels["inquiry_body"], body=inquiry.body_name) + status]
     if inquiry.question:
-        lines.append(_fill(labels["inquiry_question"], question=inquiry.question))
+        lines.append(fill_label(labels["inquiry_question"], question=inquiry.question))
     if inquiry.answer:
-        lines.append(_fill(labels["inquiry_answer"], answer=inquiry.answer))
+        lines.append(fill_label(labels["inquiry_answer"], answer=inquiry.answer))
     return lines
 
 
@@ -425,10 +425,10 @@ def _add_table(document, columns: Sequence[tuple[str, int]], labels: Mapping[str
         element.append(row)
 
 
-def _main_cells(row: PacketRow, labels: Mapping[str, str]):
+def main_cells(row: PacketRow, labels: Mapping[str, str]):
     gist = [(row.gist, False)]
     if row.group_count > 1:
-        gist.append((_fill(labels["group_count"], count=row.group_count), True))
+        gist.append((fill_label(labels["group_count"], count=row.group_count), True))
     response = [(row.response or labels["response_pending"], False)]
     for inquiry in row.inquiries:
         response.extend((line, index == 0) for index, line in enumerate(_inquiry_lines(inquiry, labels)))
@@ -444,10 +444,10 @@ def _main_cells(row: PacketRow, labels: Mapping[str, str]):
     )
 
 
-def _carried_over_cells(row: PacketRow, reason: str, labels: Mapping[str, str]):
+def carried_over_cells(row: PacketRow, reason: str, labels: Mapping[str, str]):
     gist = [(row.gist, False)]
     if row.group_count > 1:
-        gist.append((_fill(labels["group_count"], count=row.group_count), True))
+        gist.append((fill_label(labels["group_count"], count=row.group_count), True))
     return (
         [(row.number, False)],
         [(_where(row, labels), False)],
@@ -522,10 +522,10 @@ def packet_docx(packet: Packet) -> bytes:
     on every page, a table of the items carried over to a later meeting, page numbers in the footer, and
     "案" / "DRAFT" in the header of every page while ``packet.draft``.
     """
-    labels = _labels(packet)
+    labels = packet_labels(packet)
     document = docx.Document()
     _set_up_styles(document)
-    title = _title(packet, labels)
+    title = packet_title(packet, labels)
     properties = document.core_properties
     # The template's own values ("python-docx", a 2013 date) would otherwise travel with the file.
     properties.title = _text(f"{packet.meeting_title} {title}".strip())
@@ -542,22 +542,24 @@ def packet_docx(packet: Packet) -> bytes:
     if packet.draft:
         _add_paragraph(document, labels["draft_notice"], align=WD_ALIGN_PARAGRAPH.CENTER)
     _add_paragraph(document, packet.organisation, align=WD_ALIGN_PARAGRAPH.RIGHT)
-    _add_paragraph(document, _fill(labels["meeting_date"], date=packet.meeting_date), align=WD_ALIGN_PARAGRAPH.RIGHT)
+    _add_paragraph(
+        document, fill_label(labels["meeting_date"], date=packet.meeting_date), align=WD_ALIGN_PARAGRAPH.RIGHT
+    )
 
     for index, consultation in enumerate(packet.consultations):
         _add_paragraph(document, consultation.title, style="Heading 1", page_break=index > 0)
-        _add_paragraph(document, _fill(labels["period"], period=consultation.period))
+        _add_paragraph(document, fill_label(labels["period"], period=consultation.period))
         if consultation.rows:
-            _add_table(document, _MAIN_COLUMNS, labels, (_main_cells(row, labels) for row in consultation.rows))
+            _add_table(document, MAIN_COLUMNS, labels, (main_cells(row, labels) for row in consultation.rows))
         elif not consultation.carried_over:
             _add_paragraph(document, labels["no_items"])
         if consultation.carried_over:
             _add_paragraph(document, labels["carried_over_heading"], style="Heading 2")
             _add_table(
                 document,
-                _CARRIED_OVER_COLUMNS,
+                CARRIED_OVER_COLUMNS,
                 labels,
-                (_carried_over_cells(row, reason, labels) for row, reason in consultation.carried_over),
+                (carried_over_cells(row, reason, labels) for row, reason in consultation.carried_over),
             )
 
     buffer = io.BytesIO()
@@ -596,7 +598,7 @@ def packet_csv(packet: Packet) -> bytes:
     title first, carried-over rows marked with their reason; a draft starts with a row ["案", notice]
     before the column headings. Every cell goes through the formula neutralisation of ``build_csv``.
     """
-    labels = _labels(packet)
+    labels = packet_labels(packet)
     lines: list[list] = []
     if packet.draft:
         lines.append([labels["draft_mark"], labels["draft_notice"]])

@@ -263,3 +263,18 @@ def test_an_inquiry_to_the_ministry_and_its_confidential_answer(clerk):
         record_answer(inquiry, answer="回答", answered_on=date(2015, 7, 1), public=False, actor=ACTOR)
     record_answer(inquiry, answer="非公開の回答", answered_on=date(2015, 9, 1), public=False, actor=ACTOR)
     assert (inquiry.answer, inquiry.answer_public) == ("非公開の回答", False)
+
+
+def test_a_carried_over_item_is_never_overdue_in_the_queue(clerk):
+    from comments.domain.responses import OVERDUE, QueueFilters, response_queue
+
+    items = _items(2, clerk)
+    department = Department(name="期限テスト課")
+    db.session.add(department)
+    db.session.flush()
+    today = datetime.now(UTC).date()
+    for item in items:
+        item.department_id, item.due_on = department.id, today - timedelta(days=3)
+    carry_over(items[1], reason="次回の部会で説明", actor=ACTOR)
+    rows = response_queue(clerk, QueueFilters(due=OVERDUE), today=today)
+    assert [(row.item.id, row.overdue) for row in rows] == [(items[0].id, True)]

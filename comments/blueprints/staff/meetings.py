@@ -28,16 +28,17 @@ from comments.domain import packet as packets
 from comments.domain.clock import JAPAN
 from comments.domain.inbox import can_read_submissions
 from comments.domain.inquiries import record_answer, record_inquiry
+from comments.domain.responses import can_see_department
 from comments.exports.packet import (
-    _CARRIED_OVER_COLUMNS,
-    _MAIN_COLUMNS,
-    _carried_over_cells,
-    _fill,
-    _labels,
-    _main_cells,
-    _title,
+    CARRIED_OVER_COLUMNS,
+    MAIN_COLUMNS,
+    carried_over_cells,
+    fill_label,
+    main_cells,
     packet_csv,
     packet_docx,
+    packet_labels,
+    packet_title,
 )
 from comments.extensions import db
 from comments.models import Consultation, ConsultationStatus, Inquiry, Item, Meeting
@@ -295,7 +296,7 @@ def show_progress(consultation_id: int):
         overdue_urls={
             row.item_id: _response_url(row.item_id)
             for row in overdue
-            if progress.can_open_item(current_user, row.department_id)
+            if can_see_department(current_user, row.department_id)
         },
         approvals=approvals,
         chart=approval_chart(approvals),
@@ -384,26 +385,26 @@ def print_packet(meeting_id: int):
     """The packet as a page to print on A4 landscape, marked 案 / DRAFT on every page while a draft.
 
     The page is made from the very title, columns and cells of the Word file (the builder's own helpers,
-    private there and shared here on purpose), so the printout and the file can never say different things.
+    public in exports/packet.py for this), so the printout and the file can never say different things.
     """
     g.no_store = True
     meeting = _load_meeting(meeting_id)
     packet = packets.build_packet(
         meeting, final=False, locale=_packet_locale(), organisation=current_app.config["ORGANISATION_NAME"]
     )
-    labels = _labels(packet)
+    labels = packet_labels(packet)
     page = render_template(
         "exports/packet_print.html",
         meeting=meeting,
         packet=packet,
         labels=labels,
-        title=_title(packet, labels),
-        meeting_date=_fill(labels["meeting_date"], date=packet.meeting_date),
-        periods=[_fill(labels["period"], period=part.period) for part in packet.consultations],
-        main_columns=[key for key, _width in _MAIN_COLUMNS],
-        carried_over_columns=[key for key, _width in _CARRIED_OVER_COLUMNS],
-        main_cells=lambda row: _main_cells(row, labels),
-        carried_over_cells=lambda row, reason: _carried_over_cells(row, reason, labels),
+        title=packet_title(packet, labels),
+        meeting_date=fill_label(labels["meeting_date"], date=packet.meeting_date),
+        periods=[fill_label(labels["period"], period=part.period) for part in packet.consultations],
+        main_columns=[key for key, _width in MAIN_COLUMNS],
+        carried_over_columns=[key for key, _width in CARRIED_OVER_COLUMNS],
+        main_cells=lambda row: main_cells(row, labels),
+        carried_over_cells=lambda row, reason: carried_over_cells(row, reason, labels),
         packet_language=_packet_locale(),
     )
     begin_write()

@@ -188,7 +188,7 @@ def sign_in(client, app) -> None:
     import pyotp
     from sqlalchemy import select
 
-    from comments.domain import clock
+    from comments import clock
     from comments.extensions import db
     from comments.models import User
     from tests.conftest import csrf_token_from

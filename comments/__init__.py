@@ -12,8 +12,7 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from comments import extensions
-from comments.domain import clock
+from comments import clock, extensions
 from comments.extensions import babel, csrf, db, limiter, login_manager, migrate
 from comments.transactions import install_sqlite_hooks
 from config import BASE_DIR, Config, config_from_environment

@@ -16,8 +16,7 @@ from flask.globals import _cv_app
 from flask_migrate import upgrade
 from sqlalchemy.orm import scoped_session, sessionmaker
 
-from comments import create_app
-from comments.domain import clock
+from comments import clock, create_app
 from comments.extensions import db
 from config import TestingConfig
 from tests import dbutil, factories
@@ -138,9 +137,8 @@ def blob_root(app):
 class FrozenClock:
     """Moves the server's clock for a test; the client's clock never matters (R51)."""
 
-    def __init__(self, monkeypatch, start: datetime):
+    def __init__(self, start: datetime):
         self.current = start
-        monkeypatch.setattr(clock, "now", lambda: self.current)
 
     def set(self, instant: datetime) -> None:
         assert instant.tzinfo is not None
@@ -148,8 +146,19 @@ class FrozenClock:
 
 
 @pytest.fixture
-def frozen_clock(monkeypatch):
-    return FrozenClock(monkeypatch, datetime.now(UTC))
+def frozen_clock():
+    frozen = FrozenClock(datetime.now(UTC))
+    previous = clock.set_source(lambda: frozen.current)
+    yield frozen
+    clock.set_source(previous)
+
+
+@pytest.fixture
+def clock_source():
+    """Set the server's clock to any function of no arguments for one test (``clock_source(fn)``)."""
+    previous = clock.set_source(None)
+    yield clock.set_source
+    clock.set_source(previous)
 
 
 def csrf_token_from(html: str) -> str:

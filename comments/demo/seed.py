@@ -11,9 +11,8 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from comments.domain import clock
+from comments import clock
 from comments.domain.audit import Actor, record_event
-from comments.domain.clock import JAPAN
 from comments.domain.consultations import open_consultation
 from comments.domain.deadlines import end_of_day, start_of_day
 from comments.domain.uploads import BlobStore
@@ -118,7 +117,7 @@ def seed_demo(blob_store: BlobStore, actor: Actor) -> tuple[Consultation, bool]:
     existing = db.session.execute(select(Consultation).where(Consultation.slug == DEMO_SLUG)).scalar_one_or_none()
     if existing is not None:
         return existing, False
-    today = clock.now().astimezone(JAPAN).date()
+    today = clock.japan_today()
     opens_at = start_of_day(today)
     closes_at = end_of_day(today + timedelta(days=30))
     consultation = Consultation(

@@ -23,7 +23,8 @@ from sqlalchemy import func, select, update
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from comments.domain import DomainError, clock
+from comments import clock
+from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.extensions import db
 from comments.models import Department, User, UserRole, UserSession

@@ -10,7 +10,7 @@ from datetime import UTC
 
 from sqlalchemy import bindparam, func, or_, select, update
 
-from comments.domain import clock
+from comments import clock
 from comments.extensions import db
 from comments.models import AuditEvent
 

@@ -9,9 +9,10 @@ from datetime import datetime, timedelta
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
-from comments.domain import DomainError, clock
+from comments import clock
+from comments.clock import JAPAN
+from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
-from comments.domain.clock import JAPAN
 from comments.extensions import db
 from comments.models import AuditEvent, AuditReview, User
 

@@ -16,9 +16,9 @@ from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
+from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
-from comments.domain.clock import now
 from comments.domain.intake import AcceptedSubmission, StaffEntry, SubmissionDraft, accept_submission
 from comments.domain.uploads import BlobStore, CheckedFile
 from comments.extensions import db
@@ -209,7 +209,7 @@ def rotate_intake_token(user: User, actor: Actor) -> str:
     if not is_committee(user):
         raise DomainError(_l("Only committee accounts have an intake address."))
     user.intake_token = new_intake_token()
-    user.intake_token_set_at = now()
+    user.intake_token_set_at = clock.now()
     db.session.flush()
     record_event(actor, "intake_token.rotated", user, user_id=user.id)
     return user.intake_token

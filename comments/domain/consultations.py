@@ -10,7 +10,8 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from comments.domain import DomainError, clock
+from comments import clock
+from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.deadlines import check_comment_period
 from comments.domain.uploads import BlobStore, CheckedFile

@@ -10,8 +10,8 @@ from datetime import date, datetime, time, timedelta
 
 from flask_babel import lazy_gettext as _l
 
+from comments.clock import JAPAN
 from comments.domain import DomainError
-from comments.domain.clock import JAPAN
 from comments.models import Consultation, ConsultationStatus
 
 # 行政手続法第39条第3項 as applied by 特定個人情報保護評価指針: at least 30 days, the publication day

@@ -11,8 +11,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import exists, func, select, tuple_
 
+from comments.clock import JAPAN
 from comments.domain.audit import Actor, record_event
-from comments.domain.clock import JAPAN
 from comments.domain.search import match_submission_ids, search_match_condition, terms_match_clause
 from comments.extensions import db
 from comments.models import (

@@ -10,9 +10,9 @@ from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
+from comments.clock import JAPAN
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
-from comments.domain.clock import JAPAN
 from comments.domain.deadlines import period_accepts
 from comments.domain.masking import mask_individual_numbers
 from comments.domain.receipts import FingerprintedFile, compute_fingerprint, new_receipt_number

@@ -31,9 +31,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
+from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
-from comments.domain.clock import now
 from comments.domain.committee import member_by_token, submit_member_question
 from comments.domain.uploads import BlobStore, CheckedFile, check_upload
 from comments.extensions import db
@@ -129,7 +129,7 @@ def ingest_message(
     ``recipient`` is the envelope recipient when the MTA passes it (``flask mail ingest --recipient``);
     otherwise the token is looked for in Delivered-To, X-Original-To, To and Cc.
     """
-    received_at = received_at or now()
+    received_at = received_at or clock.now()
     parsed: ParsedMail | None = None
     reason = ""
     try:
@@ -340,7 +340,7 @@ def release_message(
     message.member_id = member.id
     message.consultation_id = consultation.id
     message.decided_by_id = decided_by.id
-    message.decided_at = now()
+    message.decided_at = clock.now()
     message.decision_note = note.strip()[:2000]
     db.session.flush()
     record_event(
@@ -361,7 +361,7 @@ def reject_message(message: InboundMessage, *, note: str, decided_by: User, acto
         raise QuarantineDecisionError(_l("Write why you reject this message."), field="note")
     message.status = InboundStatus.rejected
     message.decided_by_id = decided_by.id
-    message.decided_at = now()
+    message.decided_at = clock.now()
     message.decision_note = note.strip()[:2000]
     db.session.flush()
     record_event(actor, "inbound_message.rejected", message)

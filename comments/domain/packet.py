@@ -20,9 +20,10 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from comments.domain import DomainError, clock
+from comments import clock
+from comments.clock import JAPAN
+from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
-from comments.domain.clock import JAPAN
 from comments.domain.responses import responses_of
 from comments.exports.packet import (
     DEFAULT_LABELS_EN,

@@ -5,7 +5,8 @@ from __future__ import annotations
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
-from comments.domain import DomainError, clock
+from comments import clock
+from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.extensions import db
 from comments.models import LateDecision, Submission, TranscriptionCheck, User

@@ -19,9 +19,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import selectinload
 
+from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
-from comments.domain.clock import now
 from comments.domain.masking import mask_individual_numbers
 from comments.domain.responses import responses_of
 from comments.extensions import db
@@ -241,7 +241,7 @@ def publish_results(consultation: Consultation, *, actor: Actor) -> None:
     )
     if not count:
         raise PublicationError(_l("Prepare the results first."))
-    consultation.results_published_at = now()
+    consultation.results_published_at = clock.now()
     consultation.status = ConsultationStatus.published
     db.session.flush()
     record_event(actor, "results.published", consultation, entries=count)

@@ -15,9 +15,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, and_, false, func, or_, select
 from sqlalchemy.orm import aliased
 
+from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
-from comments.domain.clock import now
 from comments.extensions import db
 from comments.models import (
     Consultation,
@@ -117,11 +117,11 @@ def approve(response: Response, *, approver: User, reauthenticated_at: datetime 
         raise ResponseError(_l("Only a response in review can be approved."))
     if response.last_author_id == approver.id:
         raise ResponseError(_l("You wrote the latest version of this response; someone else must approve it."))
-    if reauthenticated_at is None or now() - reauthenticated_at > REAUTHENTICATION_WINDOW:
+    if reauthenticated_at is None or clock.now() - reauthenticated_at > REAUTHENTICATION_WINDOW:
         raise ResponseError(_l("Enter your password again to approve."), field="password")
     response.state = ResponseState.approved
     response.approved_by_id = approver.id
-    response.approved_at = now()
+    response.approved_at = clock.now()
     db.session.flush()
     record_event(actor, "response.approved", response, revision=len(response.revisions))
 

@@ -17,9 +17,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
+from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
-from comments.domain.clock import JAPAN, now
 from comments.domain.responses import is_overdue, response_states
 from comments.domain.splitting import propose_spans
 from comments.extensions import db
@@ -172,7 +172,7 @@ def group_items(items: list[Item], *, gist: str, created_by: User, actor: Actor)
 
 def assign_items(items: list[Item], department: Department, *, due_on: date | None, actor: Actor) -> None:
     """Send items to a department to draft their responses, with a due date."""
-    if due_on is not None and due_on < now().astimezone(JAPAN).date():
+    if due_on is not None and due_on < clock.japan_today():
         raise TriageError(_l("The due date is in the past; choose a later day."), field="due_on")
     for item in items:
         item.department_id = department.id
@@ -187,7 +187,7 @@ def carry_over(item: Item, *, reason: str, actor: Actor) -> None:
     if not (reason or "").strip():
         raise TriageError(_l("Write why the item is carried over."), field="reason")
     item.carried_over_reason = reason.strip()
-    item.carried_over_at = now()
+    item.carried_over_at = clock.now()
     db.session.flush()
     record_event(actor, "item.carried_over", item)
 
@@ -430,7 +430,7 @@ def item_rows(consultation: Consultation) -> list[ItemRow]:
         ).all()
     )
     states = response_states(items)
-    today = now().astimezone(JAPAN).date()
+    today = clock.japan_today()
     rows = []
     for item in items:
         state = states[item.id]

@@ -54,7 +54,7 @@ import io
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date
 
 import docx
 from docx.enum.section import WD_ORIENT
@@ -64,6 +64,7 @@ from docx.oxml.ns import nsmap, qn
 from docx.shared import Mm, Pt, RGBColor
 from lxml import etree
 
+from comments import clock
 from comments.domain.text import clean_text
 from comments.exports.csv import build_csv
 
@@ -531,7 +532,7 @@ def packet_docx(packet: Packet) -> bytes:
     properties.title = _text(f"{packet.meeting_title} {title}".strip())
     properties.author = properties.last_modified_by = _text(packet.organisation)
     properties.comments = properties.subject = properties.keywords = properties.category = ""
-    properties.created = properties.modified = datetime.now(UTC)
+    properties.created = properties.modified = clock.now()
     properties.revision = 1
     for section in document.sections:
         _set_up_page(section)

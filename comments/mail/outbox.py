@@ -6,7 +6,7 @@ from email.utils import make_msgid
 
 from flask import current_app
 
-from comments.domain import clock
+from comments import clock
 from comments.extensions import db
 from comments.models import OutboxMessage
 

@@ -21,7 +21,7 @@ from flask_mail import Message
 from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 
-from comments.domain import clock
+from comments import clock
 from comments.domain.audit import seal_events
 from comments.extensions import db, mail
 from comments.models import OutboxMessage, OutboxStatus

@@ -7,15 +7,16 @@ from datetime import datetime
 from sqlalchemy import JSON, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from comments import clock
 from comments.extensions import db
-from comments.models.types import UTCDateTime, utcnow
+from comments.models.types import UTCDateTime
 
 
 class AuditEvent(db.Model):
     __tablename__ = "audit_events"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    occurred_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, index=True)
     actor: Mapped[str] = mapped_column(String(100))  # "anonymous", "system", "cli", later a user id
     action: Mapped[str] = mapped_column(String(100), index=True)
     object_type: Mapped[str] = mapped_column(String(50))
@@ -42,5 +43,5 @@ class AuditReview(db.Model):
     period_start: Mapped[datetime] = mapped_column(UTCDateTime())
     period_end: Mapped[datetime] = mapped_column(UTCDateTime())
     reviewed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     note: Mapped[str] = mapped_column(Text, default="")

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from comments import clock
 from comments.extensions import db
-from comments.models.types import UTCDateTime, enum_column, utcnow
+from comments.models.types import UTCDateTime, enum_column
 
 
 class ConsultationStatus(enum.StrEnum):
@@ -63,7 +64,7 @@ class Consultation(db.Model):
     postal_rule: Mapped[PostalRule] = mapped_column(
         enum_column(PostalRule, "postal_rule"), default=PostalRule.arrival, server_default=PostalRule.arrival.value
     )
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     sections: Mapped[list[Section]] = relationship(
         back_populates="consultation", order_by="Section.position", cascade="all, delete-orphan"
@@ -138,6 +139,6 @@ class DeadlineExtension(db.Model):
     new_closes_at: Mapped[datetime] = mapped_column(UTCDateTime())
     reason: Mapped[str] = mapped_column(Text)
     extended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    extended_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    extended_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     consultation: Mapped[Consultation] = relationship(back_populates="extensions")

@@ -8,8 +8,9 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from comments import clock
 from comments.extensions import db
-from comments.models.types import UTCDateTime, enum_column, utcnow
+from comments.models.types import UTCDateTime, enum_column
 
 
 class OutboxStatus(enum.StrEnum):
@@ -32,12 +33,12 @@ class OutboxMessage(db.Model):
         enum_column(OutboxStatus, "outbox_status"), default=OutboxStatus.pending
     )
     attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     # A worker that claims a row holds it until this instant; a crashed worker's claim runs out.
     leased_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str | None] = mapped_column(Text)
     submission_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"), index=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     submission = relationship("Submission")

@@ -9,8 +9,9 @@ from datetime import date, datetime
 from sqlalchemy import CheckConstraint, Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from comments import clock
 from comments.extensions import db
-from comments.models.types import UTCDateTime, enum_column, utcnow
+from comments.models.types import UTCDateTime, enum_column
 
 
 class ItemKind(enum.StrEnum):
@@ -63,7 +64,7 @@ class Item(db.Model):
     carried_over_reason: Mapped[str | None] = mapped_column(Text)
     carried_over_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     submission = relationship("Submission")
     section = relationship("Section")
@@ -94,7 +95,7 @@ class SamePurportGroup(db.Model):
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
     gist: Mapped[str] = mapped_column(Text)  # the one summary shown for the group
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     items: Mapped[list[Item]] = relationship(back_populates="group", order_by="Item.number")
 
@@ -143,7 +144,7 @@ class ResponseRevision(db.Model):
     category: Mapped[ResponseCategory | None] = mapped_column(enum_column(ResponseCategory, "response_category"))
     change_made: Mapped[str] = mapped_column(Text, default="")
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     response: Mapped[Response] = relationship(back_populates="revisions")
 
@@ -157,7 +158,7 @@ class ReviewComment(db.Model):
     response_id: Mapped[int] = mapped_column(ForeignKey("responses.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     body: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
 
 class ResponseTemplate(db.Model):
@@ -257,6 +258,6 @@ class Redaction(db.Model):
     reason: Mapped[str] = mapped_column(Text)
     automatic: Mapped[bool] = mapped_column(default=False)
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     entry: Mapped[PublicationEntry] = relationship(back_populates="redactions")

@@ -8,8 +8,9 @@ from datetime import date, datetime
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from comments import clock
 from comments.extensions import db
-from comments.models.types import UTCDateTime, enum_column, utcnow
+from comments.models.types import UTCDateTime, enum_column
 
 
 class Channel(enum.StrEnum):
@@ -52,7 +53,7 @@ class Submission(db.Model):
     masked_numbers: Mapped[int] = mapped_column(default=0)
     # SHA-256 over the text and the attachments, shown on the receipt (see domain/receipts.py).
     fingerprint: Mapped[str] = mapped_column(String(64))
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     # Paper, fax and in-person intake (issue 3): who keyed it in, the day it arrived and, for post, the
     # postmark. Set when the row is written and never changed, like the rest of the submission.
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -37,11 +37,6 @@ class UTCDateTime(TypeDecorator):
         return value.astimezone(UTC)
 
 
-def utcnow() -> datetime:
-    """The current instant, aware, in UTC."""
-    return datetime.now(UTC)
-
-
 def enum_column(enum_class: type[enum.Enum], name: str):
     """An enum stored as a string with a named CHECK constraint, the same on SQLite and PostgreSQL."""
     return Enum(

@@ -8,8 +8,9 @@ from flask_login import UserMixin
 from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from comments import clock
 from comments.extensions import db
-from comments.models.types import UTCDateTime, enum_column, utcnow
+from comments.models.types import UTCDateTime, enum_column
 from comments.permissions import Permission, Role, has_permission
 
 # Roles whose accounts must use a second factor (R20).
@@ -42,7 +43,7 @@ class User(UserMixin, db.Model):
     # The last TOTP time step accepted, so a code cannot be used twice.
     totp_last_step: Mapped[int | None]
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     password_changed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The secret part of a committee member's personal intake address, questions+<token>@<domain>
@@ -111,6 +112,6 @@ class AccountReview(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     reviewed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     accounts_reviewed: Mapped[int]
     note: Mapped[str] = mapped_column(Text, default="")

@@ -103,7 +103,7 @@ def test_back_office_pages_have_no_serious_violations(new_page, live_server, lan
     then the back office home and the account list."""
     import pyotp
 
-    from comments.domain import clock
+    from comments import clock
     from comments.extensions import db
     from comments.models import User
 

@@ -85,7 +85,7 @@ def story(live_server) -> dict:
     """
     from sqlalchemy import select
 
-    from comments.domain import clock
+    from comments import clock
     from comments.domain.accounts import create_user
     from comments.domain.audit import Actor
     from comments.domain.inquiries import record_answer, record_inquiry
@@ -110,7 +110,7 @@ def story(live_server) -> dict:
     email, _password = ensure_staff_account(live_server.app, APPROVER)
     with live_server.app.app_context():
         clerk = db.session.execute(select(User).where(User.email == email)).scalar_one()
-        today = clock.now().astimezone(clock.JAPAN).date()
+        today = clock.japan_today()
         department = Department(name=f"ブラウザ健康保険課-{run}")
         db.session.add(department)
         drafter = create_user(
@@ -229,7 +229,7 @@ def _sign_in(page, live_server, name: str) -> None:
     """
     import pyotp
 
-    from comments.domain import clock
+    from comments import clock
     from comments.extensions import db
     from comments.models import User
 

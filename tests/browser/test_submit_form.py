@@ -10,7 +10,7 @@ from flask_babel import gettext
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from comments.domain.clock import JAPAN
+from comments.clock import JAPAN
 from comments.extensions import db
 from comments.models import Consultation, Submission
 from tests.browser.conftest import BROWSER_MARKS

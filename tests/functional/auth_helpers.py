@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pyotp
 
-from comments.domain import clock
+from comments import clock
 from tests.conftest import csrf_token_from
 from tests.factories import DEFAULT_PASSWORD
 

@@ -84,7 +84,7 @@ def test_first_sign_in_sets_up_the_second_factor(client):
 
     secret = re.search(r'id="totp-secret">([A-Z2-7]+)<', page).group(1)
     token = csrf_token_from(page)
-    from comments.domain import clock
+    from comments import clock
 
     done = client.post(
         "/auth/second-factor/setup", data={"csrf_token": token, "code": pyotp.TOTP(secret).at(clock.now())}

@@ -10,7 +10,7 @@ from html import unescape
 import pytest
 from sqlalchemy import select
 
-from comments.domain.clock import JAPAN
+from comments.clock import JAPAN
 from comments.domain.search import index_submission
 from comments.extensions import db
 from comments.models import Attachment, AuditEvent, Channel, Submission, Submitter, SubmitterKind

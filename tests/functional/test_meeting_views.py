@@ -15,7 +15,7 @@ import pytest
 from flask import url_for
 from sqlalchemy import select
 
-from comments.domain import clock
+from comments import clock
 from comments.domain.audit import Actor
 from comments.domain.progress import ProgressState, approvals_by_day, counts_by_state
 from comments.domain.responses import approve, response_for, save_draft, submit_for_review
@@ -242,7 +242,7 @@ def test_the_progress_page_counts_states_lists_overdue_items_and_charts_approval
     db.session.flush()
     assign_items(items[:4], department, due_on=None, actor=ACTOR)
     assign_items([items[1]], other, due_on=None, actor=ACTOR)
-    today = clock.now().astimezone(clock.JAPAN).date()
+    today = clock.japan_today()
     items[0].due_on = today - timedelta(days=3)  # overdue, no response yet
     items[1].due_on = today - timedelta(days=1)  # overdue, in review
     items[2].due_on = items[3].due_on = today - timedelta(days=2)  # past, but the group is approved

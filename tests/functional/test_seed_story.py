@@ -21,7 +21,7 @@ from datetime import timedelta
 
 import lxml.html
 
-from comments.domain import clock
+from comments import clock
 from comments.permissions import Role
 from tests.conftest import csrf_token_from
 from tests.factories import DEFAULT_PASSWORD, make_consultation, make_user
@@ -120,7 +120,7 @@ def post(client, url: str, data: dict, *, form_page: str = "/staff/"):
 
 
 def japan_today():
-    return clock.now().astimezone(clock.JAPAN).date()
+    return clock.japan_today()
 
 
 def part_forms(html: str, action_suffix: str) -> list[tuple[str, int, int, str]]:

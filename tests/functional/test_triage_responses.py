@@ -199,6 +199,25 @@ def test_drafted_reviewed_and_approved_by_another_person_with_every_revision_kep
         approve(response, approver=clerk, reauthenticated_at=recent, actor=ACTOR)  # clerk wrote the last one
 
 
+def test_a_frozen_clock_holds_for_the_domain_and_the_column_defaults(clerk, frozen_clock):
+    """One clock: frozen on the day of the 2015 inspection meeting, approval and every stamp agree with it."""
+    from comments import clock
+
+    meeting_day = datetime(2015, 8, 6, 10, 0, tzinfo=UTC)
+    frozen_clock.set(meeting_day)
+    [item] = _items(1, clerk)
+    response = response_for(item)
+    drafter = make_user(Role.department_staff)
+    revision = save_draft(
+        response, body="回答", category=ResponseCategory.answered, change_made="", author=drafter, actor=ACTOR
+    )
+    submit_for_review(response, actor=ACTOR)
+    approve(response, approver=clerk, reauthenticated_at=clock.now(), actor=ACTOR)
+    db.session.flush()
+    assert (response.state, response.approved_at) == (ResponseState.approved, meeting_day)
+    assert (item.created_at, revision.created_at) == (meeting_day, meeting_day)
+
+
 def test_reflected_needs_the_change_made(clerk):
     [item] = _items(1, clerk)
     with pytest.raises(ResponseError):

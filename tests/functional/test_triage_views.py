@@ -11,7 +11,8 @@ from types import SimpleNamespace
 
 import pytest
 
-from comments.domain import clock, similarity
+from comments import clock
+from comments.domain import similarity
 from comments.domain.audit import Actor
 from comments.domain.paper import decide_late_submission
 from comments.domain.responses import response_for, save_draft
@@ -49,7 +50,7 @@ def part_forms(html: str, kind: str) -> list[PartForm]:
 
 
 def today():
-    return clock.now().astimezone(clock.JAPAN).date()
+    return clock.japan_today()
 
 
 @pytest.fixture

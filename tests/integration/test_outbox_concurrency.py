@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import create_engine, delete
 from sqlalchemy.orm import Session
 
-from comments.domain import clock
+from comments import clock
 from comments.extensions import db
 from comments.mail.outbox import enqueue_mail
 from comments.mail.sender import claim_due_messages, due_messages_query

@@ -4,8 +4,8 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from comments.clock import JAPAN
 from comments.domain import DomainError
-from comments.domain.clock import JAPAN
 from comments.domain.deadlines import (
     check_comment_period,
     end_of_day,

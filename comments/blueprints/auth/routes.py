@@ -8,10 +8,11 @@ from flask import current_app, flash, g, redirect, render_template, request, ses
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
+from comments import clock
 from comments.blueprints.actors import request_actor
 from comments.blueprints.auth import bp
 from comments.blueprints.auth.forms import CodeForm, LoginForm, LogoutForm, NewPasswordForm, PasswordResetRequestForm
-from comments.domain import DomainError, clock
+from comments.domain import DomainError
 from comments.domain.accounts import (
     authenticate,
     enable_totp,

@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from flask import current_app, request
 from flask_babel import format_datetime, get_locale, gettext
 
-from comments.domain.clock import JAPAN
+from comments.clock import JAPAN
 from comments.labels import label
 from comments.permissions import Permission
 

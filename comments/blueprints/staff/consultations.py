@@ -23,9 +23,9 @@ from comments.blueprints.staff.consultation_forms import (
     MaterialForm,
 )
 from comments.blueprints.uploads import blob_store, commit_or_discard, read_uploads
+from comments.clock import JAPAN
 from comments.domain import DomainError
 from comments.domain import consultations as operations
-from comments.domain.clock import JAPAN
 from comments.domain.deadlines import end_of_day, period_days
 from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT
 from comments.extensions import db

@@ -7,6 +7,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from comments import clock
 from comments.blueprints.actors import request_actor
 from comments.blueprints.form_errors import put_domain_error
 from comments.blueprints.staff import bp
@@ -18,7 +19,7 @@ from comments.blueprints.staff.intake_forms import (
     offer_members,
 )
 from comments.blueprints.uploads import blob_store, commit_or_discard, read_uploads
-from comments.domain import DomainError, clock
+from comments.domain import DomainError
 from comments.domain.committee import committee_members, submit_member_question
 from comments.domain.intake import StaffEntry, SubmissionDraft, accept_submission
 from comments.domain.paper import check_transcription, decide_late_submission
@@ -54,7 +55,7 @@ def enter_submission(consultation_id: int):
     form = PaperSubmissionForm()
     offer_members(form, committee_members())
     if request.method == "GET":
-        form.arrived_on.data = clock.now().astimezone(clock.JAPAN).date()
+        form.arrived_on.data = clock.japan_today()
         return render_template("staff/intake_form.html", form=form, consultation=consultation)
     files, file_errors = read_uploads(request.files.getlist(form.scans.name))
     if not form.validate() or file_errors:

@@ -19,13 +19,13 @@ from sqlalchemy import select
 from werkzeug.routing import BuildError
 from wtforms import SelectChoice
 
+from comments import clock
 from comments.blueprints.actors import request_actor
 from comments.blueprints.form_errors import put_domain_error
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.meeting_forms import AnswerForm, InquiryForm, MeetingForm, answer_form_prefix
-from comments.domain import DomainError, clock, progress
+from comments.domain import DomainError, progress
 from comments.domain import packet as packets
-from comments.domain.clock import JAPAN
 from comments.domain.inbox import can_read_submissions
 from comments.domain.inquiries import record_answer, record_inquiry
 from comments.domain.responses import can_see_department
@@ -280,7 +280,7 @@ def show_progress(consultation_id: int):
     consultation = db.session.get(Consultation, consultation_id)
     if consultation is None or not can_read_submissions(current_user, consultation):
         abort(404)
-    today = clock.now().astimezone(JAPAN).date()
+    today = clock.japan_today()
     overdue = progress.overdue_items(consultation, today)
     approvals = progress.approvals_by_day(consultation)
     return render_template(

@@ -16,6 +16,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from wtforms import SelectChoice
 
+from comments import clock
 from comments.blueprints.actors import request_actor
 from comments.blueprints.form_errors import put_domain_error
 from comments.blueprints.staff import bp
@@ -30,7 +31,7 @@ from comments.blueprints.staff.response_forms import (
     TemplateForm,
     state_label,
 )
-from comments.domain import DomainError, clock
+from comments.domain import DomainError
 from comments.domain import responses as workflow
 from comments.domain.accounts import authenticate
 from comments.extensions import db
@@ -49,7 +50,7 @@ from comments.transactions import begin_write, read_before_write
 
 
 def _today() -> date:
-    return clock.now().astimezone(clock.JAPAN).date()
+    return clock.japan_today()
 
 
 def _day(value: date | None) -> str:

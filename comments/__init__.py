@@ -12,7 +12,7 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from comments import clock, extensions
+from comments import clock, extensions, storage
 from comments.extensions import babel, csrf, db, limiter, login_manager, migrate
 from comments.transactions import install_sqlite_hooks
 from config import BASE_DIR, Config, config_from_environment
@@ -80,6 +80,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.session_protection = None  # the server-side session row does this job
     login_manager.user_loader(_load_user)
     limiter.init_app(app)
+    storage.init_app(app)
     # One Talisman per app: it keeps its settings on the instance, so a shared one would let a second
     # app (a test's production-like app, say) change the first one's.
     Talisman(

@@ -10,8 +10,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 
 from comments.domain.audit import Actor
-from comments.domain.uploads import BlobStore
 from comments.extensions import db
+from comments.storage import blob_store
 from comments.transactions import read_before_write
 
 CLI_ACTOR = Actor("cli")
@@ -33,7 +33,7 @@ def seed_demo_command():
     from comments.demo.accounts import seed_demo_accounts
     from comments.demo.seed import seed_demo
 
-    consultation, created = seed_demo(BlobStore(current_app.config["ATTACHMENT_STORAGE"]), CLI_ACTOR)
+    consultation, created = seed_demo(blob_store(), CLI_ACTOR)
     accounts = seed_demo_accounts(CLI_ACTOR)
     db.session.commit()
     verb = "created" if created else "already present"

@@ -5,12 +5,9 @@ from __future__ import annotations
 from flask import Response, abort, current_app, send_file
 
 from comments.domain import DomainError
-from comments.domain.uploads import BlobStore, CheckedFile, check_upload
+from comments.domain.uploads import CheckedFile, check_upload
 from comments.extensions import db
-
-
-def blob_store() -> BlobStore:
-    return BlobStore(current_app.config["ATTACHMENT_STORAGE"])
+from comments.storage import blob_store
 
 
 def read_uploads(storages) -> tuple[list[CheckedFile], list[str]]:

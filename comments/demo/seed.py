@@ -15,9 +15,9 @@ from comments import clock
 from comments.domain.audit import Actor, record_event
 from comments.domain.consultations import open_consultation
 from comments.domain.deadlines import end_of_day, start_of_day
-from comments.domain.uploads import BlobStore
 from comments.extensions import db
 from comments.models import Consultation, ConsultationStatus, Material, MaterialKind, Section
+from comments.storage import BlobStore
 
 DEMO_SLUG = "kouki-koureisha-iryo-kyu-fukushi"
 DEMO_TITLE = "特定個人情報保護評価書（全項目評価書）（案）後期高齢者医療事務（（旧）福祉システム）"

@@ -20,7 +20,7 @@ from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.intake import AcceptedSubmission, StaffEntry, SubmissionDraft, accept_submission
-from comments.domain.uploads import BlobStore, CheckedFile
+from comments.domain.uploads import CheckedFile
 from comments.extensions import db
 from comments.models import (
     Channel,
@@ -34,6 +34,7 @@ from comments.models import (
     UserRole,
 )
 from comments.permissions import Role
+from comments.storage import BlobStore
 
 COMMITTEE_ROLES = frozenset({Role.chair, Role.member, Role.observer})
 # Consultations the committee is inspecting: published for comment and not yet past the results.

@@ -14,7 +14,7 @@ from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.deadlines import check_comment_period
-from comments.domain.uploads import BlobStore, CheckedFile
+from comments.domain.uploads import CheckedFile
 from comments.extensions import db
 from comments.models import (
     Consultation,
@@ -26,6 +26,7 @@ from comments.models import (
     Section,
     User,
 )
+from comments.storage import BlobStore
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 # Once the public has seen a consultation, only what does not change the terms of the comment may be

@@ -17,7 +17,7 @@ from comments.domain.deadlines import period_accepts
 from comments.domain.masking import mask_individual_numbers
 from comments.domain.receipts import FingerprintedFile, compute_fingerprint, new_receipt_number
 from comments.domain.text import clean_line, clean_text
-from comments.domain.uploads import BlobStore, CheckedFile
+from comments.domain.uploads import CheckedFile
 from comments.extensions import db
 from comments.mail.outbox import enqueue_mail
 from comments.models import (
@@ -31,6 +31,7 @@ from comments.models import (
     Submitter,
     SubmitterKind,
 )
+from comments.storage import BlobStore
 
 RECEIPT_ATTEMPTS = 5
 

@@ -35,10 +35,11 @@ from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.committee import member_by_token, submit_member_question
-from comments.domain.uploads import BlobStore, CheckedFile, check_upload
+from comments.domain.uploads import CheckedFile, check_upload
 from comments.extensions import db
 from comments.ingestion.mail import MailLimits, MailRejected, ParsedMail, intake_token, parse_message
 from comments.models import Channel, Consultation, ConsultationStatus, InboundMessage, InboundStatus, User
+from comments.storage import BlobStore
 
 # Why a message was quarantined or dropped, with the words the secretariat reads.
 REASONS = {

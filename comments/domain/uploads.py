@@ -1,21 +1,18 @@
-"""Checking uploaded files and keeping them by content hash (R38-R41).
+"""Checking uploaded files (R38-R40).
 
 A file is accepted only when its extension is on the allow-list *and* its bytes carry the signature
-of that type (the ``filetype`` library reads the signatures). Files are stored under their SHA-256 in
-a folder that no web server serves, and are only ever handed back as downloads.
+of that type (the ``filetype`` library reads the signatures). Accepted files are kept by the blob store
+(comments/storage.py) under their SHA-256 and are only ever handed back as downloads (R41).
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-import os
-import tempfile
 import unicodedata
 import zipfile
 from dataclasses import dataclass
 from functools import cached_property
-from pathlib import Path
 
 import filetype
 from flask_babel import lazy_gettext as _l
@@ -133,45 +130,3 @@ def check_upload(raw_name: str, data: bytes, *, max_bytes: int) -> CheckedFile:
             )
         )
     return CheckedFile(filename=filename, content_type=content_type, data=data)
-
-
-class BlobStore:
-    """Files kept by content hash under one root folder, written atomically (temp file + rename)."""
-
-    def __init__(self, root: Path):
-        self.root = Path(root)
-
-    def path_for(self, sha256: str) -> Path:
-        if len(sha256) != 64 or any(ch not in "0123456789abcdef" for ch in sha256):
-            raise ValueError("not a SHA-256 hex digest")
-        return self.root / sha256[:2] / sha256[2:4] / sha256
-
-    def put(self, data: bytes) -> tuple[str, bool]:
-        """Store ``data``; return its SHA-256 and whether this call created the file."""
-        sha256 = hashlib.sha256(data).hexdigest()
-        path = self.path_for(sha256)
-        if path.exists():
-            return sha256, False
-        path.parent.mkdir(parents=True, exist_ok=True)
-        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".incoming-")
-        try:
-            with os.fdopen(handle, "wb") as out:
-                out.write(data)
-                out.flush()
-                os.fsync(out.fileno())
-            os.replace(temporary, path)
-        except BaseException:
-            Path(temporary).unlink(missing_ok=True)
-            raise
-        return sha256, True
-
-    def discard(self, sha256: str) -> None:
-        """Remove a file this request created, when the transaction that referred to it failed."""
-        self.path_for(sha256).unlink(missing_ok=True)
-
-    def open(self, sha256: str):
-        return self.path_for(sha256).open("rb")
-
-    def read(self, sha256: str) -> bytes:
-        """The whole file; FileNotFoundError if it is not stored."""
-        return self.path_for(sha256).read_bytes()

@@ -6,12 +6,10 @@
 
 from __future__ import annotations
 
-from flask import current_app
-
 from comments.domain.audit import Actor
 from comments.domain.mail_intake import IngestResult, ingest_message
-from comments.domain.uploads import BlobStore
 from comments.extensions import db
+from comments.storage import blob_store
 from comments.transactions import begin_write
 
 INTAKE_ACTOR = Actor("mail-intake")
@@ -19,7 +17,7 @@ INTAKE_ACTOR = Actor("mail-intake")
 
 def ingest_and_commit(raw: bytes, *, source: str, recipient: str | None = None) -> IngestResult:
     """Ingest one message in its own transaction and commit it; roll back and remove new files on failure."""
-    store = BlobStore(current_app.config["ATTACHMENT_STORAGE"])
+    store = blob_store()
     begin_write()
     result = None
     try:

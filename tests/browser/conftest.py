@@ -21,8 +21,8 @@ from werkzeug.serving import make_server
 from comments import create_app
 from comments.demo.seed import DEMO_SLUG, seed_demo
 from comments.domain.audit import Actor
-from comments.domain.uploads import BlobStore
 from comments.extensions import db
+from comments.storage import blob_store
 from config import TestingConfig
 from tests import dbutil
 
@@ -93,7 +93,7 @@ def live_server(tmp_path_factory):
         )
         with app.app_context():
             upgrade()
-            seed_demo(BlobStore(app.config["ATTACHMENT_STORAGE"]), Actor("test"))
+            seed_demo(blob_store(app), Actor("test"))
             db.session.commit()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)

@@ -8,7 +8,6 @@ from pathlib import Path
 
 from sqlalchemy import select
 
-from comments.domain.uploads import BlobStore
 from comments.extensions import db
 from comments.models import (
     AuditEvent,
@@ -21,6 +20,7 @@ from comments.models import (
     SubmitterKind,
 )
 from comments.permissions import Role
+from comments.storage import blob_store
 from tests.conftest import csrf_token_from
 from tests.factories import make_consultation, make_user
 from tests.functional.auth_helpers import sign_in
@@ -30,7 +30,7 @@ QUESTION_TEXT = "暗号化の方式について質問します。"
 
 
 def add_material(app, consultation, *, public: bool, title: str, data: bytes = b"%PDF-1.4\n%%EOF\n") -> Material:
-    sha256, _ = BlobStore(app.config["ATTACHMENT_STORAGE"]).put(data)
+    sha256, _ = blob_store(app).put(data)
     material = Material(
         consultation_id=consultation.id,
         kind=MaterialKind.reference,

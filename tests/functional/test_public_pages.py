@@ -4,8 +4,8 @@ from datetime import UTC, datetime, timedelta
 
 from comments.demo.seed import DEMO_SLUG, seed_demo
 from comments.domain.audit import Actor
-from comments.domain.uploads import BlobStore
 from comments.models import ConsultationStatus
+from comments.storage import blob_store
 from tests.factories import make_consultation
 
 
@@ -31,7 +31,7 @@ def test_draft_consultation_is_not_found(client):
 
 
 def test_consultation_page_has_period_sections_pdf_and_other_channels(client, app):
-    consultation, created = seed_demo(BlobStore(app.config["ATTACHMENT_STORAGE"]), Actor("test"))
+    consultation, created = seed_demo(blob_store(app), Actor("test"))
     assert created
     response = client.get(f"/consultations/{DEMO_SLUG}")
     page = response.get_data(as_text=True)
@@ -54,7 +54,7 @@ def test_consultation_page_has_period_sections_pdf_and_other_channels(client, ap
 
 
 def test_seed_demo_is_idempotent(app):
-    store = BlobStore(app.config["ATTACHMENT_STORAGE"])
+    store = blob_store(app)
     first, created = seed_demo(store, Actor("test"))
     again, created_again = seed_demo(store, Actor("test"))
     assert created

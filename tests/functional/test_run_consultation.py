@@ -293,10 +293,10 @@ def test_extension_must_be_later_than_the_current_deadline(client, secretariat):
 
 
 def test_committee_only_material_is_never_downloadable_by_the_public(client, blob_root):
-    from comments.domain.uploads import BlobStore
+    from comments.storage import LocalBlobStore
 
     consultation = make_consultation()
-    sha256, _created = BlobStore(blob_root).put(PDF)
+    sha256, _created = LocalBlobStore(blob_root).put(PDF)
     for public in (True, False):
         consultation.materials.append(
             Material(

@@ -16,7 +16,6 @@ from comments.domain.audit import Actor
 from comments.domain.intake import PeriodClosedError, SubmissionDraft, accept_submission
 from comments.domain.masking import MASK
 from comments.domain.receipts import normalise_receipt_number
-from comments.domain.uploads import BlobStore
 from comments.extensions import db
 from comments.models import (
     AuditEvent,
@@ -28,6 +27,7 @@ from comments.models import (
     Submitter,
     SubmitterKind,
 )
+from comments.storage import blob_store
 from tests.factories import make_consultation
 from tests.functional.helpers import PDF, count_rows, form_url, post_comment
 
@@ -281,7 +281,7 @@ def test_request_received_before_midnight_is_kept_when_commit_lands_after(client
 def test_domain_refuses_after_the_instant_and_for_closed_status(app):
     consultation = make_consultation()
     draft = SubmissionDraft(body="x", submitter_kind=SubmitterKind.citizen, consented=True)
-    store = BlobStore(app.config["ATTACHMENT_STORAGE"])
+    store = blob_store(app)
     closes_at = consultation.closes_at
 
     def accept_at(instant):

@@ -6,7 +6,8 @@ import zipfile
 import pytest
 
 from comments.domain import DomainError
-from comments.domain.uploads import BlobStore, check_upload, sanitise_filename
+from comments.domain.uploads import check_upload, sanitise_filename
+from comments.storage import LocalBlobStore
 
 PDF = b"%PDF-1.4\n1 0 obj\n<<>>\nendobj\ntrailer\n<<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -89,7 +90,7 @@ def test_filenames_lose_paths_and_control_characters():
 
 
 def test_blob_store_keeps_by_hash_and_reports_new_files(tmp_path):
-    store = BlobStore(tmp_path)
+    store = LocalBlobStore(tmp_path)
     sha, created = store.put(b"hello")
     assert created
     assert store.path_for(sha).read_bytes() == b"hello"

@@ -11,7 +11,7 @@ from comments.blueprints.actors import request_actor
 from comments.blueprints.committee import bp
 from comments.blueprints.committee.forms import ConfirmFileForm, QuestionFileForm, QuestionForm, RotateAddressForm
 from comments.blueprints.form_errors import put_domain_error
-from comments.blueprints.uploads import blob_store, commit_or_discard, download_response, read_uploads
+from comments.blueprints.uploads import commit_or_discard, download_response, read_uploads
 from comments.domain import DomainError
 from comments.domain.audit import record_event
 from comments.domain.committee import (
@@ -30,6 +30,7 @@ from comments.extensions import db
 from comments.ingestion.documents import extract_text
 from comments.models import Channel, Consultation, Material, Submission
 from comments.permissions import Permission, require
+from comments.storage import blob_store
 from comments.transactions import begin_write, read_before_write
 
 # A file waiting for the member's confirmation is named by a signed token, valid this long.

@@ -21,7 +21,7 @@ from comments.blueprints.actors import request_actor
 from comments.blueprints.form_errors import put_domain_error
 from comments.blueprints.public import bp
 from comments.blueprints.public.forms import CommentForm
-from comments.blueprints.uploads import blob_store, commit_or_discard, download_response, read_uploads
+from comments.blueprints.uploads import commit_or_discard, download_response, read_uploads
 from comments.domain.deadlines import phase, time_remaining
 from comments.domain.intake import PeriodClosedError, SubmissionInvalidError, accept_submission
 from comments.domain.masking import MASK, contains_individual_number
@@ -30,6 +30,7 @@ from comments.domain.sections import section_choices
 from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT
 from comments.extensions import db
 from comments.models import Channel, Consultation, ConsultationStatus, Material, Submission
+from comments.storage import blob_store
 from comments.transactions import begin_write, read_before_write
 
 # How many receipts one browser session can reopen (its own submissions only).

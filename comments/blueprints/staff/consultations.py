@@ -22,7 +22,7 @@ from comments.blueprints.staff.consultation_forms import (
     ImportForm,
     MaterialForm,
 )
-from comments.blueprints.uploads import blob_store, commit_or_discard, read_uploads
+from comments.blueprints.uploads import commit_or_discard, read_uploads
 from comments.clock import JAPAN
 from comments.domain import DomainError
 from comments.domain import consultations as operations
@@ -32,6 +32,7 @@ from comments.extensions import db
 from comments.ingestion.draft_import import ParsedSection, sections_from_docx, sections_from_text
 from comments.models import Consultation, MaterialKind
 from comments.permissions import Permission, require
+from comments.storage import blob_store
 
 # The previewed sections travel to the confirm step signed, so nothing is kept on the server between
 # the two requests and nobody can slip other text in; a preview older than this must be made again.

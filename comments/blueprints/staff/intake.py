@@ -18,7 +18,7 @@ from comments.blueprints.staff.intake_forms import (
     PaperSubmissionForm,
     offer_members,
 )
-from comments.blueprints.uploads import blob_store, commit_or_discard, read_uploads
+from comments.blueprints.uploads import commit_or_discard, read_uploads
 from comments.domain import DomainError
 from comments.domain.committee import committee_members, submit_member_question
 from comments.domain.intake import StaffEntry, SubmissionDraft, accept_submission
@@ -35,6 +35,7 @@ from comments.models import (
     User,
 )
 from comments.permissions import Permission, require
+from comments.storage import blob_store
 from comments.transactions import begin_write, read_before_write
 
 

@@ -10,7 +10,7 @@ from comments.blueprints.actors import request_actor
 from comments.blueprints.form_errors import put_domain_error
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.quarantine_forms import RejectForm, ReleaseForm
-from comments.blueprints.uploads import blob_store, commit_or_discard, download_response
+from comments.blueprints.uploads import commit_or_discard, download_response
 from comments.domain import DomainError
 from comments.domain.audit import record_event
 from comments.domain.committee import committee_members, consultations_under_inspection
@@ -24,6 +24,7 @@ from comments.domain.mail_intake import (
 from comments.extensions import db
 from comments.models import Consultation, InboundMessage, InboundStatus, User
 from comments.permissions import Permission, require
+from comments.storage import blob_store
 from comments.transactions import begin_write, read_before_write
 
 

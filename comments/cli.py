@@ -24,6 +24,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(users)
     app.cli.add_command(search)
     app.cli.add_command(mail)
+    app.cli.add_command(worker_command)
 
 
 @click.command("seed-demo")
@@ -78,21 +79,53 @@ def outbox():
     help="Messages claimed per pass.",
 )
 def outbox_send(once: bool, interval: float, batch_size: int):
-    """Send due outbox messages through Flask-Mail: a worker loop, or a single pass with --once."""
-    from comments.mail.sender import run_worker, send_due_messages
+    """Send due outbox messages through Flask-Mail: with --once, what is due now; without it, run the whole
+    worker (`flask worker`), as this command always has."""
+    from comments.mail.sender import send_due_messages
 
-    if once:
-        report = send_due_messages(batch_size)
-    else:
-        click.echo(
-            f"Outbox worker sending every {interval} s to {current_app.config['MAIL_SERVER']}:"
-            f"{current_app.config['MAIL_PORT']}; Ctrl+C stops it."
-        )
-        try:
-            report = run_worker(interval, batch_size=batch_size)
-        except KeyboardInterrupt:
-            return
+    if not once:
+        _run_worker(interval)
+        return
+    report = send_due_messages(batch_size)
     click.echo(f"sent {report.sent}, will retry {report.retried}, failed for good {report.failed}")
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="One pass of every job, then exit (for cron).")
+@click.option(
+    "--interval",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between passes once every job has caught up.",
+)
+@with_appcontext
+def worker_command(once: bool, interval: float):
+    """Run the worker: send the outbox's mail, seal the audit trail, index new submissions for search.
+
+    Each job gets its share of every pass and fails on its own: see comments/worker.py.
+    """
+    if once:
+        from comments.worker import run_pass
+
+        for outcome in run_pass():
+            click.echo(f"{outcome.job}: {'FAILED, see the log' if outcome.failed else outcome.done}")
+        return
+    _run_worker(interval)
+
+
+def _run_worker(interval: float) -> None:
+    from comments.worker import JOBS, run_worker
+
+    click.echo(
+        f"Worker running {', '.join(job.name for job in JOBS)} every {interval} s; mail goes to "
+        f"{current_app.config['MAIL_SERVER']}:{current_app.config['MAIL_PORT']}. Ctrl+C stops it."
+    )
+    try:
+        totals = run_worker(interval)
+    except KeyboardInterrupt:
+        return
+    click.echo(", ".join(f"{name} {count}" for name, count in totals.items()))
 
 
 @click.group(cls=AppGroup)
@@ -112,16 +145,11 @@ def audit_seal(batch_size: int):
     """Seal every pending audit event into the hash chain, in id order.
 
     Commits after each batch, so that on SQLite the write lock is held for one batch at a time and
-    citizens' submissions never wait for a large backlog. The outbox worker does the same each pass.
+    citizens' submissions never wait for a large backlog. The worker does the same each pass.
     """
-    from comments.domain.audit import seal_events
+    from comments.worker import seal_audit
 
-    total = 0
-    while sealed := seal_events(limit=batch_size):
-        db.session.commit()
-        total += sealed
-    db.session.commit()
-    click.echo(f"sealed {total} events")
+    click.echo(f"sealed {seal_audit(sys.maxsize, batch=batch_size)} events")
 
 
 @audit.command("verify")
@@ -203,10 +231,10 @@ def search():
 
 @search.command("index")
 def search_index():
-    """Index the submissions not yet searchable (the outbox worker does this every pass)."""
-    from comments.mail.sender import index_search
+    """Index the submissions not yet searchable (the worker does this every pass)."""
+    from comments.worker import index_search
 
-    click.echo(f"indexed {index_search()} submissions")
+    click.echo(f"indexed {index_search(sys.maxsize)} submissions")
 
 
 @click.group(cls=AppGroup)

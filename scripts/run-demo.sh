@@ -23,7 +23,7 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 "$BIN/python" -m aiosmtpd -n -c aiosmtpd.handlers.Debugging stdout -l "127.0.0.1:$SMTP_PORT" &
 pids+=($!)
-"$BIN/flask" outbox send --interval 2 &
+"$BIN/flask" worker --interval 2 &
 pids+=($!)
 echo
 echo "  Open http://$HOST:$PORT/ : the demo consultation is open for comments."

@@ -26,6 +26,7 @@ from zxcvbn.frequency_lists import FREQUENCY_LISTS
 from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
+from comments.domain.outbox import enqueue_mail
 from comments.extensions import db
 from comments.models import Department, User, UserRole, UserSession
 from comments.permissions import Role
@@ -292,8 +293,6 @@ def request_password_reset(email: str, reset_url_for, actor: Actor) -> None:
     """Mail a reset link (valid one hour, usable once) to an active account; say nothing either way, so the
     form cannot be used to find out which addresses have accounts."""
     from flask import render_template
-
-    from comments.mail.outbox import enqueue_mail
 
     user = db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
     if user is None or not user.active:

@@ -15,11 +15,11 @@ from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.deadlines import period_accepts
 from comments.domain.masking import mask_individual_numbers
+from comments.domain.outbox import enqueue_mail
 from comments.domain.receipts import FingerprintedFile, compute_fingerprint, new_receipt_number
 from comments.domain.text import clean_line, clean_text
 from comments.domain.uploads import CheckedFile
 from comments.extensions import db
-from comments.mail.outbox import enqueue_mail
 from comments.models import (
     Attachment,
     Channel,

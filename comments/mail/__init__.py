@@ -1,1 +1,1 @@
-"""The outbox (mail written in the same transaction as its cause) and the worker that sends it."""
+"""Sending the outbox's mail through SMTP (Flask-Mail); the rows are written by domain/outbox.py."""

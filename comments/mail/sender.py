@@ -1,28 +1,25 @@
-"""The outbox worker: claims due messages, sends them through Flask-Mail, retries with backoff.
+"""Sending the outbox: claims due messages, sends them through Flask-Mail, retries with backoff.
 
 Delivery is at-least-once. A worker claims a row by setting a lease; if it dies between the SMTP
 server's acceptance and marking the row sent, the lease runs out and the row is sent again with the
 same Message-ID (minted when the row was written), which lets the receiving side drop the duplicate.
 Two workers never hold the same row: PostgreSQL claims with ``FOR UPDATE SKIP LOCKED`` (R49), and
-SQLite serialises writers (each claim runs in a ``BEGIN IMMEDIATE`` transaction, see extensions setup).
-The worker loop also seals the audit trail's hash chain each pass (see ``comments.domain.audit``).
+SQLite serialises writers (each claim runs in a ``BEGIN IMMEDIATE`` transaction, see transactions.py).
+The worker (comments/worker.py) calls ``send_due_messages`` as one of its jobs.
 """
 
 from __future__ import annotations
 
 import logging
 import smtplib
-import time
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from flask_mail import Message
 from sqlalchemy import or_, select
-from sqlalchemy.exc import SQLAlchemyError
 
 from comments import clock
-from comments.domain.audit import seal_events
 from comments.extensions import db, mail
 from comments.models import OutboxMessage, OutboxStatus
 
@@ -37,6 +34,10 @@ class SendReport:
     sent: int = 0
     retried: int = 0
     failed: int = 0
+
+    @property
+    def handled(self) -> int:
+        return self.sent + self.retried + self.failed
 
     def __iadd__(self, other: SendReport) -> SendReport:
         self.sent += other.sent
@@ -121,69 +122,15 @@ def send_one(message_id: int) -> SendReport:
     return report
 
 
-def send_due_messages(batch_size: int = 50) -> SendReport:
-    """Send everything that is due now, batch by batch, and report what happened."""
+def send_due_messages(batch_size: int = 50, *, limit: int | None = None) -> SendReport:
+    """Send what is due now, batch by batch, and report what happened: everything, or at most ``limit``
+    messages (the worker's share per pass, so a backlog of mail never holds up its other jobs)."""
     report = SendReport()
-    while True:
-        ids = claim_due_messages(batch_size)
+    while limit is None or report.handled < limit:
+        size = batch_size if limit is None else min(batch_size, limit - report.handled)
+        ids = claim_due_messages(size)
         if not ids:
-            return report
+            break
         for message_id in ids:
             report += send_one(message_id)
-
-
-def seal_audit_trail(batch_size: int = 1000) -> int:
-    """Seal the pending audit events, committing after each batch; return how many were sealed.
-
-    A failure here is logged and rolled back rather than raised, so that a problem with the audit trail
-    never stops mail from going out; ``flask audit verify`` shows events left unsealed.
-    """
-    total = 0
-    try:
-        while sealed := seal_events(limit=batch_size):
-            db.session.commit()
-            total += sealed
-        db.session.commit()
-    except SQLAlchemyError:
-        db.session.rollback()
-        log.exception("sealing the audit trail failed after %s events; the next pass tries again", total)
-    return total
-
-
-def index_search(batch_size: int = 500) -> int:
-    """Index new submissions for the staff's search, committing after each batch; return how many.
-
-    Like sealing, a failure is logged and rolled back rather than raised, so mail still goes out.
-    """
-    from comments.domain.search import index_pending_submissions
-
-    total = 0
-    try:
-        while indexed := index_pending_submissions(batch_size):
-            db.session.commit()
-            total += indexed
-    except SQLAlchemyError:
-        db.session.rollback()
-        log.exception("indexing submissions for search failed after %s; the next pass tries again", total)
-    return total
-
-
-def run_worker(interval: float, *, batch_size: int = 50, stop_after: int | None = None) -> SendReport:
-    """Loop: send what is due, seal the audit trail, index new submissions for search, then sleep.
-
-    The worker is the one process that always runs, so it also keeps the audit trail's hash chain
-    current (within ``interval`` seconds) without a daemon of its own; ``flask outbox send --once``
-    sends mail only, and cron setups run ``flask audit seal`` beside it. ``stop_after`` bounds the
-    loops (tests).
-    """
-    total = SendReport()
-    loops = 0
-    while stop_after is None or loops < stop_after:
-        total += send_due_messages(batch_size)
-        seal_audit_trail()
-        index_search()
-        db.session.remove()
-        loops += 1
-        if stop_after is None or loops < stop_after:
-            time.sleep(interval)
-    return total
+    return report

@@ -253,7 +253,7 @@ def test_the_back_office_home_links_each_inbox(secretariat_client):
 
 
 def test_the_worker_makes_new_submissions_searchable(app, client, secretariat_client):
-    from comments.mail.sender import run_worker
+    from comments.worker import run_worker
 
     consultation = make_consultation()
     assert post_comment(client, consultation, body="委託先の監督について意見します。").status_code == 303

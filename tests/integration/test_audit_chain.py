@@ -14,8 +14,8 @@ from sqlalchemy import select, text
 
 from comments.domain.audit import GENESIS_HASH, SYSTEM, event_hash, record_event, seal_events, verify_chain
 from comments.extensions import db
-from comments.mail.sender import run_worker
 from comments.models import AuditEvent
+from comments.worker import run_worker
 from tests.factories import make_consultation
 
 

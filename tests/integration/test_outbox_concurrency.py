@@ -7,8 +7,8 @@ from sqlalchemy import create_engine, delete
 from sqlalchemy.orm import Session
 
 from comments import clock
+from comments.domain.outbox import enqueue_mail
 from comments.extensions import db
-from comments.mail.outbox import enqueue_mail
 from comments.mail.sender import claim_due_messages, due_messages_query
 from comments.models import OutboxMessage
 from tests import dbutil

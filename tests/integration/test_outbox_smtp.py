@@ -11,8 +11,8 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
+from comments.domain.outbox import HeaderInjectionError, enqueue_mail
 from comments.extensions import db
-from comments.mail.outbox import HeaderInjectionError, enqueue_mail
 from comments.mail.sender import backoff, claim_due_messages
 from comments.models import OutboxMessage, OutboxStatus, Submission
 from tests.factories import make_consultation

@@ -1,4 +1,9 @@
-"""Writing mail to the outbox. Nothing here talks to a mail server (style rule 5, R48)."""
+"""Writing mail to the outbox, in the same transaction as what caused it (style rule 5, R48).
+
+Nothing here talks to a mail server: the worker (comments/worker.py) sends the rows through
+comments/mail/sender.py once the transaction that wrote them has committed, so a rolled-back submission
+never e-mails anyone.
+"""
 
 from __future__ import annotations
 
@@ -22,7 +27,7 @@ def _header_safe(value: str) -> str:
 
 
 def enqueue_mail(*, to: str, subject: str, body: str, submission=None) -> OutboxMessage:
-    """Add a message to the outbox; it is sent by ``flask outbox send`` once the transaction commits.
+    """Add a message to the outbox; it is sent by the worker once the transaction commits.
 
     The Message-ID is minted here, once, so that a message resent after a worker crashed between the
     SMTP server's acceptance and our bookkeeping carries the same Message-ID and the receiving side

@@ -1,0 +1,111 @@
+"""The worker: what runs beside the web server, one job after another, each in its own step.
+
+Jobs today: send the outbox's mail, seal the audit trail into its hash chain, index new submissions for
+the staff's search. Each pass gives every job a share of work (its ``budget``) and runs it in its own
+transactions: a job that fails is rolled back and logged, and the next job runs all the same; a job with
+a backlog does its share and waits for the next pass, which starts at once while any job has more to do.
+So a flood of mail never holds up the audit trail, and a broken search index never stops the mail.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+from comments.domain.audit import seal_events
+from comments.domain.search import index_pending_submissions
+from comments.extensions import db
+from comments.mail.sender import send_due_messages
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Job:
+    """One kind of work: ``run(budget)`` does at most ``budget`` units, commits them, and returns how many."""
+
+    name: str
+    run: Callable[[int], int]
+    budget: int
+
+
+@dataclass(frozen=True)
+class Outcome:
+    job: str
+    done: int
+    failed: bool = False
+
+
+def _in_batches(step: Callable[[int], int], budget: int, batch: int) -> int:
+    """Call ``step(size)`` (which does up to ``size`` units and returns how many) and commit after each
+    call, until ``budget`` units are done or a call finds nothing: on SQLite the write lock is then held
+    for one batch at a time, so citizens' submissions wait milliseconds, never for a whole backlog."""
+    done = 0
+    while done < budget:
+        count = step(min(batch, budget - done))
+        db.session.commit()
+        if not count:
+            break
+        done += count
+    return done
+
+
+def send_mail(budget: int) -> int:
+    """Send due mail (commits per message), at most ``budget`` messages."""
+    return send_due_messages(limit=budget).handled
+
+
+def seal_audit(budget: int, *, batch: int = 1000) -> int:
+    """Seal pending audit events into the hash chain, a batch per transaction."""
+    return _in_batches(lambda size: seal_events(limit=size), budget, batch=batch)
+
+
+def index_search(budget: int, *, batch: int = 500) -> int:
+    """Index new submissions for the staff's search, a batch per transaction."""
+    return _in_batches(index_pending_submissions, budget, batch=batch)
+
+
+JOBS: tuple[Job, ...] = (
+    Job("mail", send_mail, budget=200),
+    Job("audit", seal_audit, budget=10_000),
+    Job("search", index_search, budget=5_000),
+)
+
+
+def run_job(job: Job) -> Outcome:
+    """Run one job's share; a failure is rolled back and logged, never raised, so the next job still runs."""
+    try:
+        return Outcome(job.name, job.run(job.budget))
+    except Exception:
+        db.session.rollback()
+        log.exception("worker job %s failed; the next pass tries again", job.name)
+        return Outcome(job.name, 0, failed=True)
+
+
+def run_pass(jobs: Sequence[Job] = JOBS) -> list[Outcome]:
+    """Every job once, in order; the session is removed afterwards so each pass reads fresh rows."""
+    try:
+        return [run_job(job) for job in jobs]
+    finally:
+        db.session.remove()
+
+
+def run_worker(
+    interval: float, *, jobs: Sequence[Job] = JOBS, stop_after: int | None = None
+) -> dict[str, int]:
+    """Loop over the jobs until stopped; sleep ``interval`` seconds after a pass in which every job finished
+    its work, none after a pass that left work waiting. ``stop_after`` bounds the passes (tests).
+    Returns how much each job did in all."""
+    totals = {job.name: 0 for job in jobs}
+    passes = 0
+    while stop_after is None or passes < stop_after:
+        outcomes = run_pass(jobs)
+        passes += 1
+        for job, outcome in zip(jobs, outcomes, strict=True):
+            totals[job.name] += outcome.done
+        backlog = any(outcome.done >= job.budget for job, outcome in zip(jobs, outcomes, strict=True))
+        if not backlog and (stop_after is None or passes < stop_after):
+            time.sleep(interval)
+    return totals

@@ -112,7 +112,7 @@ def run(url: str, label: str, args, storage: Path) -> dict:
     from comments.domain.audit import Actor
     from comments.domain.committee import rotate_intake_token
     from comments.extensions import db
-    from comments.mail.intake import ingest_and_commit
+    from comments.ingestion.mail.pipeline import ingest_and_commit
     from comments.models import Consultation, ConsultationStatus, InboundMessage, Submission
     from comments.permissions import Role
     from config import TestingConfig

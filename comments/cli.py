@@ -255,7 +255,7 @@ EX_TEMPFAIL = 75
 )
 def mail_ingest(recipient: str | None):
     """Read one RFC 822 message from standard input and file it: a member's question, or quarantine."""
-    from comments.mail.intake import ingest_and_commit
+    from comments.ingestion.mail.pipeline import ingest_and_commit
 
     limit = current_app.config["MAIL_INTAKE_MAX_BYTES"]
     # Read a little past the limit: enough to keep an oversized message in quarantine (R63), while a
@@ -301,8 +301,8 @@ def mail_poll(once: bool, interval: float, batch: int):
     """Fetch new messages from the IMAP mailbox in MAIL_IMAP_* and move each to Processed or Quarantine."""
     import time
 
-    from comments.ingestion.imap import ImapError, ImapSettings, poll_mailbox
-    from comments.mail.intake import ingest_and_commit
+    from comments.ingestion.mail.imap import ImapError, ImapSettings, poll_mailbox
+    from comments.ingestion.mail.pipeline import ingest_and_commit
 
     config = current_app.config
     if not config["MAIL_IMAP_USERNAME"] or not config["MAIL_IMAP_PASSWORD"]:

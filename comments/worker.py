@@ -92,9 +92,7 @@ def run_pass(jobs: Sequence[Job] = JOBS) -> list[Outcome]:
         db.session.remove()
 
 
-def run_worker(
-    interval: float, *, jobs: Sequence[Job] = JOBS, stop_after: int | None = None
-) -> dict[str, int]:
+def run_worker(interval: float, *, jobs: Sequence[Job] = JOBS, stop_after: int | None = None) -> dict[str, int]:
     """Loop over the jobs until stopped; sleep ``interval`` seconds after a pass in which every job finished
     its work, none after a pass that left work waiting. ``stop_after`` bounds the passes (tests).
     Returns how much each job did in all."""

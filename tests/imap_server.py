@@ -38,7 +38,7 @@ from pathlib import Path
 import pytest
 from imapclient import IMAPClient
 
-from comments.ingestion.imap import ImapSettings
+from comments.ingestion.mail.imap import ImapSettings
 
 DOVECOT = "/usr/sbin/dovecot"
 MISSING_DOVECOT = "dovecot not installed: apt-get install dovecot-imapd"

@@ -17,7 +17,6 @@ from comments.domain.deadlines import period_accepts
 from comments.domain.masking import mask_individual_numbers
 from comments.domain.outbox import enqueue_mail
 from comments.domain.receipts import FingerprintedFile, compute_fingerprint, new_receipt_number
-from comments.domain.text import clean_line, clean_text
 from comments.domain.uploads import CheckedFile
 from comments.extensions import db
 from comments.models import (
@@ -32,6 +31,7 @@ from comments.models import (
     SubmitterKind,
 )
 from comments.storage import BlobStore
+from comments.text import clean_line, clean_text
 
 RECEIPT_ATTEMPTS = 5
 

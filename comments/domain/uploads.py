@@ -18,7 +18,7 @@ import filetype
 from flask_babel import lazy_gettext as _l
 
 from comments.domain import DomainError
-from comments.domain.text import clean_line
+from comments.text import clean_line
 
 # extension -> (the MIME type we store, the MIME types filetype may report for its signature)
 ALLOWED_TYPES: dict[str, tuple[str, frozenset[str]]] = {

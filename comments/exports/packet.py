@@ -65,8 +65,8 @@ from docx.shared import Mm, Pt, RGBColor
 from lxml import etree
 
 from comments import clock
-from comments.domain.text import clean_text
 from comments.exports.csv import build_csv
+from comments.text import clean_text
 
 
 @dataclass(frozen=True)

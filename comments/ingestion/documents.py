@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
 
-from comments.domain.text import clean_text
+from comments.text import clean_text
 
 # The public form's text limit: longer text is cut to it and reported, so the member can shorten it.
 MAX_EXTRACTED_CHARS = 10_000

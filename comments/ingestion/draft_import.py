@@ -30,7 +30,16 @@ from dataclasses import asdict, dataclass
 
 from flask_babel import lazy_gettext as _l
 
-from comments.domain import DomainError
+
+class DraftUnreadable(ValueError):
+    """No section could be read from the draft; ``message`` says why and what to do, and ``field`` names the
+    input it is about, for the form."""
+
+    def __init__(self, message, *, field: str | None = None):
+        super().__init__(message)
+        self.message = message
+        self.field = field
+
 
 HEADING_MAX_CHARS = 80
 NUMBER_MAX_CHARS = 40
@@ -168,8 +177,8 @@ class _Builder:
         return self.sections
 
 
-def _no_sections() -> DomainError:
-    return DomainError(
+def _no_sections() -> DraftUnreadable:
+    return DraftUnreadable(
         _l(
             "No section headings were found. Each section must begin on its own line with its number and "
             "heading, such as “I-1 特定個人情報ファイルを取り扱う事務”, “1 基本情報” or “第1 評価の概要”; "
@@ -199,7 +208,7 @@ def _result(builder: _Builder) -> list[ParsedSection]:
 def sections_from_text(text: str) -> list[ParsedSection]:
     """The sections of a draft pasted as plain text, by the heading rule of this module.
 
-    Raises ``DomainError`` when the text has no heading at all.
+    Raises ``DraftUnreadable`` when the text has no heading at all.
     """
     builder = _Builder()
     _read_lines((text or "").splitlines(), builder)
@@ -231,7 +240,7 @@ def sections_from_docx(data: bytes) -> list[ParsedSection]:
     and lxml never fetches external DTDs or entities by default (``no_network``, ``load_dtd=False``),
     so an XXE payload in the file is not expanded and reads no local file. The caller has already run
     ``check_upload``, which refuses archives that would inflate too far (R40).
-    Raises ``DomainError`` when the bytes are not a Word document or hold no heading.
+    Raises ``DraftUnreadable`` when the bytes are not a Word document or hold no heading.
     """
     import docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -241,7 +250,7 @@ def sections_from_docx(data: bytes) -> list[ParsedSection]:
         document = docx.Document(io.BytesIO(data))
         blocks = list(_docx_blocks(document))
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.LxmlError) as error:
-        raise DomainError(
+        raise DraftUnreadable(
             _l("The file could not be read as a Word document (.docx). Save it from Word as .docx and try again."),
             field="source",
         ) from error

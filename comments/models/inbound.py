@@ -42,7 +42,7 @@ class InboundMessage(db.Model):
     sender: Mapped[str] = mapped_column(String(254), default="")
     subject: Mapped[str] = mapped_column(String(500), default="")
     status: Mapped[InboundStatus] = mapped_column(enum_column(InboundStatus, "inbound_status"), index=True)
-    # Why it was quarantined or dropped, as a code (see domain/mail_intake.py REASONS); "" when accepted.
+    # Why it was quarantined or dropped, as a code (see ingestion/mail/quarantine.py REASONS); "" when accepted.
     reason: Mapped[str] = mapped_column(String(40), default="")
     # The account whose token the message carried, when the token was valid.
     member_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))

@@ -131,7 +131,7 @@ def test_back_office_pages_have_no_serious_violations(new_page, live_server, lan
     from email.message import EmailMessage
     from email.utils import make_msgid
 
-    from comments.mail.intake import ingest_and_commit
+    from comments.ingestion.mail.pipeline import ingest_and_commit
 
     mail = EmailMessage()
     mail["From"], mail["To"], mail["Subject"] = "stranger@example.com", "questions@example.jp", "質問"

@@ -16,9 +16,9 @@ from markupsafe import escape
 from sqlalchemy import select
 
 from comments.domain.masking import mask_individual_numbers
-from comments.domain.text import clean_line, clean_text
 from comments.extensions import db
 from comments.models import Submission
+from comments.text import clean_line, clean_text
 from tests.conftest import csrf_token_from
 from tests.factories import make_consultation
 from tests.functional.helpers import form_url

@@ -8,7 +8,7 @@ from email.policy import SMTP
 
 import pytest
 
-from comments.ingestion.imap import ImapError, ImapSettings, PollReport, poll_mailbox
+from comments.ingestion.mail.imap import ImapError, ImapSettings, PollReport, poll_mailbox
 from tests.imap_server import free_port
 
 

@@ -8,8 +8,13 @@ import zipfile
 import docx
 import pytest
 
-from comments.domain import DomainError
-from comments.ingestion.draft_import import ParsedSection, sections_from_docx, sections_from_text, split_number
+from comments.ingestion.draft_import import (
+    DraftUnreadable,
+    ParsedSection,
+    sections_from_docx,
+    sections_from_text,
+    split_number,
+)
 
 
 @pytest.mark.parametrize(
@@ -44,7 +49,7 @@ def test_text_is_cut_at_headings_with_pages_and_a_preamble():
 
 
 def test_text_without_headings_says_what_a_heading_looks_like():
-    with pytest.raises(DomainError) as raised:
+    with pytest.raises(DraftUnreadable) as raised:
         sections_from_text("見出しのない文章です。\n")
     assert "No section headings were found" in str(raised.value.message)
 
@@ -86,7 +91,7 @@ def test_docx_without_heading_styles_uses_the_text_rule():
 
 
 def test_bytes_that_are_not_a_docx_are_refused():
-    with pytest.raises(DomainError) as raised:
+    with pytest.raises(DraftUnreadable) as raised:
         sections_from_docx(b"PK\x03\x04 not really a zip")
     assert "could not be read as a Word document" in str(raised.value.message)
 

@@ -14,7 +14,14 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from comments.ingestion.mail import DEFAULT_LIMITS, REJECTION_CODES, MailLimits, MailRejected, ParsedMail, parse_message
+from comments.ingestion.mail.parser import (
+    DEFAULT_LIMITS,
+    REJECTION_CODES,
+    MailLimits,
+    MailRejected,
+    ParsedMail,
+    parse_message,
+)
 
 FIXTURES = {
     path.name: path.read_bytes() for path in sorted((Path(__file__).parent.parent / "data" / "mail").glob("*.eml"))

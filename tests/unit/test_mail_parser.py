@@ -8,7 +8,7 @@ from pathlib import Path
 import docx
 import pytest
 
-from comments.ingestion.mail import (
+from comments.ingestion.mail.parser import (
     HEADER_FIELDS_MAX,
     LINES_MAX,
     MailLimits,

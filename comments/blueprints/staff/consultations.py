@@ -29,7 +29,7 @@ from comments.domain import consultations as operations
 from comments.domain.deadlines import end_of_day, period_days
 from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT
 from comments.extensions import db
-from comments.ingestion.draft_import import ParsedSection, sections_from_docx, sections_from_text
+from comments.ingestion.draft_import import DraftUnreadable, ParsedSection, sections_from_docx, sections_from_text
 from comments.models import Consultation, MaterialKind
 from comments.permissions import Permission, require
 from comments.storage import blob_store
@@ -164,7 +164,7 @@ def import_sections(consultation_id: int):
             sections = sections_from_docx(files[0].data)
         else:
             sections = sections_from_text(form.text.data or "")
-    except DomainError as error:
+    except (DomainError, DraftUnreadable) as error:
         put_domain_error(form, error, default=form.document if form.has_file else form.text)
         return _render_import(consultation, form, 422)
     payload = _preview_serializer().dumps(

@@ -14,14 +14,14 @@ from comments.blueprints.uploads import commit_or_discard, download_response
 from comments.domain import DomainError
 from comments.domain.audit import record_event
 from comments.domain.committee import committee_members, consultations_under_inspection
-from comments.domain.mail_intake import (
+from comments.extensions import db
+from comments.ingestion.mail.quarantine import (
     REASONS,
     quarantined_messages,
     read_quarantined,
     reject_message,
     release_message,
 )
-from comments.extensions import db
 from comments.models import Consultation, InboundMessage, InboundStatus, User
 from comments.permissions import Permission, require
 from comments.storage import blob_store

@@ -45,7 +45,7 @@ from email.policy import Compat32
 from html import unescape as html_unescape
 from html.parser import HTMLParser
 
-from comments.domain.text import clean_line, clean_text
+from comments.text import clean_line, clean_text
 
 REJECTION_CODES = ("too_large", "too_deep", "too_many_parts", "header_too_large", "malformed")
 

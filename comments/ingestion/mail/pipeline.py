@@ -1,7 +1,7 @@
 """Questions by e-mail: one raw message in, a submission of the member or a quarantined message out.
 
-``ingest_message`` is what ``flask mail ingest`` (an MTA pipe) and ``flask mail poll`` (IMAP) call for
-every message. The rules, in the order they are applied:
+``ingest_and_commit`` is what ``flask mail ingest`` (an MTA pipe), ``flask mail poll`` (IMAP) and the
+benchmark call for every message; ``ingest_message`` applies the rules, in this order:
 
 1. Over ``MAIL_INTAKE_MAX_BYTES``: quarantined unread (R63). A message the parser refuses (nesting,
    part count, header size, R64) is quarantined with the parser's reason.
@@ -17,7 +17,8 @@ every message. The rules, in the order they are applied:
    nothing the member sent is silently left out.
 
 Nothing in a header decides an owner, a status or a visibility (R65): the owner is the token's account,
-and headers only supply content (subject, text, files) and the checks above.
+and headers only supply content (subject, text, files) and the checks above. The question itself is made
+by the committee's domain function, ``submit_member_question``, as for every other way a member asks.
 """
 
 from __future__ import annotations
@@ -37,30 +38,10 @@ from comments.domain.audit import Actor, record_event
 from comments.domain.committee import member_by_token, submit_member_question
 from comments.domain.uploads import CheckedFile, check_upload
 from comments.extensions import db
-from comments.ingestion.mail import MailLimits, MailRejected, ParsedMail, intake_token, parse_message
+from comments.ingestion.mail.parser import MailLimits, MailRejected, ParsedMail, intake_token, parse_message
 from comments.models import Channel, Consultation, ConsultationStatus, InboundMessage, InboundStatus, User
-from comments.storage import BlobStore
-
-# Why a message was quarantined or dropped, with the words the secretariat reads.
-REASONS = {
-    "too_large": _l("Larger than the size limit; not read."),
-    "too_deep": _l("Nested too deeply to read safely."),
-    "too_many_parts": _l("Too many parts to read safely."),
-    "header_too_large": _l("Its header is too large to read safely."),
-    "malformed": _l("Not a readable e-mail message."),
-    "auto_submitted": _l("An automatic message (Auto-Submitted)."),
-    "autoreply": _l("An automatic reply."),
-    "bounce": _l("A delivery failure report."),
-    "bulk": _l("Bulk or mailing-list mail."),
-    "unknown_token": _l("The address carries no valid member token."),
-    "unknown_sender": _l("The sender is not the member whose address it was sent to."),
-    "dmarc_failed": _l("Our mail server could not confirm the sender's domain (DMARC)."),
-    "no_consultation": _l("No consultation is open for questions; choose one to release it."),
-    "which_consultation": _l("Several consultations are open and the subject names none; choose one."),
-    "attachment_refused": _l("An attachment is not an allowed file; release it without the file or reject it."),
-    "empty": _l("The message has no text and no attachment."),
-    "invalid": _l("The question could not be stored as it is; see the note."),
-}
+from comments.storage import BlobStore, blob_store
+from comments.transactions import begin_write
 
 
 @dataclass(frozen=True)
@@ -76,7 +57,26 @@ class IngestResult:
         return "quarantined" if self.message.status == InboundStatus.quarantined else "processed"
 
 
-def _limits() -> MailLimits:
+INTAKE_ACTOR = Actor("mail-intake")
+
+
+def ingest_and_commit(raw: bytes, *, source: str, recipient: str | None = None) -> IngestResult:
+    """Ingest one message in its own transaction and commit it; roll back and remove new files on failure."""
+    store = blob_store()
+    begin_write()
+    result = None
+    try:
+        result = ingest_message(raw, source=source, actor=INTAKE_ACTOR, blob_store=store, recipient=recipient)
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        for sha256 in result.created_blobs if result else ():
+            store.discard(sha256)
+        raise
+    return result
+
+
+def mail_limits() -> MailLimits:
     return MailLimits(max_bytes=current_app.config["MAIL_INTAKE_MAX_BYTES"])
 
 
@@ -100,7 +100,7 @@ def _choose_consultation(subject: str) -> tuple[Consultation | None, str]:
     return None, "no_consultation" if not open_ones else "which_consultation"
 
 
-def _checked_attachments(parsed: ParsedMail) -> tuple[list[CheckedFile], list[str]]:
+def checked_attachments(parsed: ParsedMail) -> tuple[list[CheckedFile], list[str]]:
     """The attachments that pass the upload checks, and the names of those that do not."""
     files, refused = [], []
     limit = current_app.config["ATTACHMENT_MAX_BYTES"]
@@ -135,7 +135,7 @@ def ingest_message(
     reason = ""
     try:
         parsed = parse_message(
-            raw, limits=_limits(), trusted_authserv_id=current_app.config["MAIL_TRUSTED_AUTHSERV_ID"] or None
+            raw, limits=mail_limits(), trusted_authserv_id=current_app.config["MAIL_TRUSTED_AUTHSERV_ID"] or None
         )
     except MailRejected as rejected:
         reason = rejected.code
@@ -223,7 +223,7 @@ def _decide(
         message.reason = reason
         return
     message.consultation_id = consultation.id
-    files, refused = _checked_attachments(parsed)
+    files, refused = checked_attachments(parsed)
     if refused:
         message.reason = "attachment_refused"
         message.decision_note = ", ".join(refused)[:2000]
@@ -257,7 +257,7 @@ def _accept(
         return
     try:
         with db.session.begin_nested():
-            accepted = _file_question(message, parsed, member, consultation, files, actor, blob_store)
+            accepted = file_question(message, parsed, member, consultation, files, actor, blob_store)
     except DomainError as error:
         message.reason = "invalid"
         message.decision_note = str(error.message)[:2000]
@@ -267,7 +267,7 @@ def _accept(
     message.submission = accepted.submission
 
 
-def _file_question(message, parsed, member, consultation, files, actor, blob_store):
+def file_question(message, parsed, member, consultation, files, actor, blob_store):
     """The member's question made of the message: subject and text, checked files, received when it came."""
     return submit_member_question(
         consultation,
@@ -280,89 +280,3 @@ def _file_question(message, parsed, member, consultation, files, actor, blob_sto
         actor=actor,
         blob_store=blob_store,
     )
-
-
-def quarantined_messages(statuses=(InboundStatus.quarantined,)) -> list[InboundMessage]:
-    return list(
-        db.session.scalars(
-            select(InboundMessage)
-            .where(InboundMessage.status.in_(statuses))
-            .order_by(InboundMessage.received_at.desc(), InboundMessage.id.desc())
-            .limit(500)
-        )
-    )
-
-
-def read_quarantined(message: InboundMessage, blob_store: BlobStore) -> ParsedMail | None:
-    """The message as parsed again from its stored bytes, or None when it cannot be read (too large...)."""
-    if message.reason in ("too_large", "too_deep", "too_many_parts", "header_too_large", "malformed"):
-        return None
-    try:
-        raw = blob_store.read(message.raw_sha256)
-        return parse_message(raw, limits=_limits())
-    except (MailRejected, OSError):
-        return None
-
-
-class QuarantineDecisionError(DomainError):
-    """The release or rejection cannot be made as asked."""
-
-
-def release_message(
-    message: InboundMessage,
-    *,
-    consultation: Consultation,
-    member: User,
-    note: str,
-    decided_by: User,
-    actor: Actor,
-    blob_store: BlobStore,
-) -> list[str]:
-    """Make a submission of a quarantined message for ``member``, as the secretariat decided; return new blobs.
-
-    Refused attachments are left out (the note says so, and the raw message keeps them); a message that
-    cannot be read at all can only be rejected, or keyed in from its original by hand.
-    """
-    if message.status != InboundStatus.quarantined:
-        raise QuarantineDecisionError(_l("This message has already been decided."))
-    parsed = read_quarantined(message, blob_store)
-    if parsed is None:
-        raise QuarantineDecisionError(
-            _l(
-                "This message cannot be read safely. Reject it, or key the question in for the member from the original."
-            )
-        )
-    if not note.strip():
-        raise QuarantineDecisionError(_l("Write why you release this message."), field="note")
-    files, _refused = _checked_attachments(parsed)
-    accepted = _file_question(message, parsed, member, consultation, files, actor, blob_store)
-    message.status = InboundStatus.released
-    message.submission = accepted.submission
-    message.member_id = member.id
-    message.consultation_id = consultation.id
-    message.decided_by_id = decided_by.id
-    message.decided_at = clock.now()
-    message.decision_note = note.strip()[:2000]
-    db.session.flush()
-    record_event(
-        actor,
-        "inbound_message.released",
-        message,
-        receipt_number=accepted.submission.receipt_number,
-        member_id=member.id,
-        consultation_id=consultation.id,
-    )
-    return accepted.created_blobs
-
-
-def reject_message(message: InboundMessage, *, note: str, decided_by: User, actor: Actor) -> None:
-    if message.status != InboundStatus.quarantined:
-        raise QuarantineDecisionError(_l("This message has already been decided."))
-    if not note.strip():
-        raise QuarantineDecisionError(_l("Write why you reject this message."), field="note")
-    message.status = InboundStatus.rejected
-    message.decided_by_id = decided_by.id
-    message.decided_at = clock.now()
-    message.decision_note = note.strip()[:2000]
-    db.session.flush()
-    record_event(actor, "inbound_message.rejected", message)

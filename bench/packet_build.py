@@ -61,13 +61,13 @@ def japanese(rng: random.Random, pool: list[str], low: int, high: int) -> str:
 
 
 def build_packet(rows: int, consultations: int, seed: int):
-    from comments.exports.packet import (
-        DEFAULT_LABELS_JA,
-        Packet,
-        PacketConsultation,
-        PacketInquiry,
-        PacketRow,
-    )
+    from comments import create_app
+    from comments.domain.packet import Packet, PacketConsultation, PacketInquiry, PacketRow, packet_labels
+    from config import TestingConfig
+
+    # The words come from the translation catalog (`make translations`); the app opens no database.
+    with create_app(TestingConfig, SQLALCHEMY_DATABASE_URI="sqlite://").app_context():
+        labels = packet_labels("ja")
 
     rng = random.Random(seed)
     pool = sentences(SEED_DIR)
@@ -104,6 +104,7 @@ def build_packet(rows: int, consultations: int, seed: int):
         else:
             rows_of.append(row)
     return Packet(
+        meeting_id=1,
         meeting_title="平成27年度第3回 特定個人情報保護評価部会",
         meeting_date="2015年10月1日",
         organisation="千葉市",
@@ -117,7 +118,8 @@ def build_packet(rows: int, consultations: int, seed: int):
             for index, (rows_of, carried_of) in enumerate(per_consultation)
         ),
         draft=True,
-        labels=DEFAULT_LABELS_JA,
+        language="ja",
+        labels=labels,
     )
 
 
@@ -131,7 +133,8 @@ def main() -> int:
 
     import docx
 
-    from comments.exports.packet import packet_csv, packet_docx
+    from comments.exports.packet_csv import packet_csv
+    from comments.exports.packet_docx import packet_docx
 
     started = time.perf_counter()
     packet = build_packet(args.rows, args.consultations, args.seed)

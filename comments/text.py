@@ -19,3 +19,14 @@ def clean_text(value: str | None) -> str:
 def clean_line(value: str | None) -> str:
     """A one-line field: as ``clean_text`` with line breaks and tabs turned into spaces, trimmed."""
     return re.sub(r"[\n\t]", " ", clean_text(value)).strip()
+
+
+# XML 1.0 cannot hold these at all (lone surrogates and the two non-characters); clean_text has already
+# dropped the control characters.
+_NOT_XML = re.compile("[\ud800-\udfff\ufffe\uffff]")
+
+
+def portable_text(value) -> str:
+    """Any value as text that Word, XML and spreadsheets can all hold: ``clean_text`` without the
+    characters XML forbids; None is ""."""
+    return _NOT_XML.sub("", clean_text("" if value is None else str(value)))

@@ -1,43 +1,33 @@
-"""The inspection packet of a meeting, assembled from the database (issue 5, point 7).
+"""The inspection packet (第三者点検資料) of a meeting: its value types and their assembly from the database.
 
 Rows carry what the committee reviews and nothing else: the item's number, section and page, the kind
-of submitter (never a name, an address or an e-mail address: the builder is never given one), the
-gist, the approved response with its category and change, same-purport groups once with their
-count, inquiries with their answers only where the answer may be made public, and carried-over items
-apart. Until every item that is not carried over has an approved response the packet is a draft, and
-the final packet is refused (R03).
-
-Meetings are made here too, and every export of a packet (a download or the print page) is recorded.
+of submitter (never a name, an address or an e-mail address: no builder is ever given one), the gist,
+the approved response with its category and change, same-purport groups once with their count,
+inquiries with their answers only where the answer may be made public, and carried-over items apart.
+Until every item that is not carried over has an approved response the packet is a draft, and the final
+packet is refused (R03). The builders of comments/exports/ turn a ``Packet`` into a page, a Word file or
+a CSV file; every word they add comes from ``Packet.labels``, translated by Babel like every other word
+of the service (the catalog's contexts "packet" and "packet column").
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass
 from datetime import date, timedelta
 
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_date, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from comments import clock
 from comments.clock import JAPAN
 from comments.domain import DomainError
-from comments.domain.audit import Actor, record_event
 from comments.domain.responses import responses_of
-from comments.exports.packet import (
-    DEFAULT_LABELS_EN,
-    DEFAULT_LABELS_JA,
-    Packet,
-    PacketConsultation,
-    PacketInquiry,
-    PacketRow,
-)
 from comments.extensions import db
 from comments.labels import label
 from comments.models import (
     Consultation,
-    ConsultationStatus,
     Inquiry,
     Item,
     Meeting,
@@ -46,6 +36,120 @@ from comments.models import (
     SamePurportGroup,
     Submission,
 )
+
+
+@dataclass(frozen=True)
+class PacketInquiry:
+    """A question forwarded to an outside body (総務省, J-LIS, 広域連合) whose answer may be public."""
+
+    body_name: str
+    question: str
+    answer: str  # "" when none yet
+    answered_on: date | None
+
+
+@dataclass(frozen=True)
+class PacketRow:
+    """One item, or one same-purport group answered once, as it stands in the table.
+
+    ``submitter_kind`` is a label such as 市民 or 部会委員, never a name (R07).
+    """
+
+    number: str  # as shown: "1", "2, 5"
+    section: str  # "III-2 特定個人情報の入手"; "" for the whole draft
+    page: int | None
+    submitter_kind: str
+    kind: str  # 意見 / 質問 / 要望
+    gist: str  # 意見の概要
+    response: str  # 市の考え方; "" until approved
+    category: str  # 反映 / 既に記載 / 参考 / 反映しない / 回答; "" when none
+    change: str  # the change to the draft when reflected; ""
+    group_count: int  # 1 for a single item; n for a same-purport group (R06)
+    inquiries: tuple[PacketInquiry, ...]
+
+
+@dataclass(frozen=True)
+class PacketConsultation:
+    """One consultation of the meeting: its rows and the rows carried over to a later meeting."""
+
+    title: str
+    period: str  # already formatted: "2015年6月22日 – 2015年7月21日"
+    rows: tuple[PacketRow, ...]
+    carried_over: tuple[tuple[PacketRow, str], ...]  # (row, reason)
+
+
+@dataclass(frozen=True)
+class Packet:
+    """Everything the packet shows. ``draft`` stays True until every item has an approved response;
+    ``labels`` holds every word the builders add, in ``language``."""
+
+    meeting_id: int
+    meeting_title: str
+    meeting_date: str  # already formatted
+    organisation: str
+    consultations: tuple[PacketConsultation, ...]
+    draft: bool
+    language: str
+    labels: dict[str, str]
+
+
+# The words of the packet, by the key the builders use; ``{name}`` marks a value a builder fills in.
+PACKET_WORDS = {
+    "document_title": lazy_pgettext("packet", "Comments and the City's Responses"),
+    "draft_title_suffix": lazy_pgettext("packet", " (draft)"),
+    # The mark in every page header of a draft; also the first cell of the CSV's draft row.
+    "draft_mark": lazy_pgettext("packet", "DRAFT"),
+    # The sentence under the title of a draft, and the CSV's first row.
+    "draft_notice": lazy_pgettext(
+        "packet", "This is a draft. It becomes final once the city's response to every comment is approved."
+    ),
+    "meeting_date": lazy_pgettext("packet", "Meeting date: {date}"),
+    "period": lazy_pgettext("packet", "Comment period: {period}"),
+    # CSV column: the consultation's title.
+    "column_consultation": lazy_pgettext("packet column", "Consultation"),
+    "column_number": lazy_pgettext("packet column", "No."),
+    # The section, then its page.
+    "column_section": lazy_pgettext("packet column", "Section (page)"),
+    # CSV column: the page alone.
+    "column_page": lazy_pgettext("packet column", "Page"),
+    "column_submitter": lazy_pgettext("packet column", "Submitter"),
+    "column_kind": lazy_pgettext("packet column", "Type"),
+    "column_gist": lazy_pgettext("packet column", "Summary of the comment"),
+    # CSV column: how many items the row answers.
+    "column_group_count": lazy_pgettext("packet column", "Same-purport count"),
+    "column_response": lazy_pgettext("packet column", "City's response"),
+    "column_category": lazy_pgettext("packet column", "Action"),
+    "column_change": lazy_pgettext("packet column", "Change to the draft"),
+    # CSV column: the row's inquiries.
+    "column_inquiries": lazy_pgettext("packet column", "Inquiries"),
+    # CSV column: marks a carried-over row.
+    "column_carried_over": lazy_pgettext("packet column", "Carried over"),
+    "column_reason": lazy_pgettext("packet column", "Reason"),
+    "carried_over_heading": lazy_pgettext("packet", "Items to be explained at a later meeting"),
+    # The CSV's value in the carried-over column.
+    "carried_over_mark": lazy_pgettext("packet", "Carried over"),
+    # The section of an item about the whole draft.
+    "whole_draft": lazy_pgettext("packet", "Whole draft"),
+    "page": lazy_pgettext("packet", " (p. {page})"),
+    "group_count": lazy_pgettext("packet", "{count} comments of the same purport"),
+    "response_pending": lazy_pgettext("packet", "(not yet approved)"),
+    "inquiry_body": lazy_pgettext("packet", "Inquiry to: {body}"),
+    "inquiry_answered": lazy_pgettext("packet", " (answered {date})"),
+    "inquiry_pending": lazy_pgettext("packet", " (awaiting an answer)"),
+    "inquiry_question": lazy_pgettext("packet", "Question: {question}"),
+    "inquiry_answer": lazy_pgettext("packet", "Answer: {answer}"),
+    # {year} {month} {day}, or zero-padded {mm} {dd}.
+    "date": lazy_pgettext("packet", "{year}-{mm}-{dd}"),
+    "no_items": lazy_pgettext("packet", "No comments were received on this consultation."),
+    # {page} and {pages} become Word's PAGE and NUMPAGES fields.
+    "footer_page": lazy_pgettext("packet", "{page} / {pages}"),
+}
+
+
+def packet_labels(locale: str) -> dict[str, str]:
+    """Every word of ``PACKET_WORDS`` in ``locale`` ("ja" or "en"), from the translation catalog."""
+    with force_locale(locale):
+        return {key: str(word) for key, word in PACKET_WORDS.items()}
 
 
 class PacketNotReadyError(DomainError):
@@ -163,49 +267,20 @@ def build_packet(meeting: Meeting, *, final: bool, locale: str, organisation: st
                 missing,
             )
         return Packet(
+            meeting_id=meeting.id,
             meeting_title=meeting.title,
             meeting_date=format_date(meeting.held_on, "long"),
             organisation=organisation,
             consultations=tuple(parts),
             draft=bool(missing),
-            labels=dict(DEFAULT_LABELS_JA if locale == "ja" else DEFAULT_LABELS_EN),
+            language=locale,
+            labels=packet_labels(locale),
         )
-
-
-def packet_ready(meeting: Meeting) -> bool:
-    return not any(_consultation_rows(c)[1] for c in meeting.consultations)
-
-
-# --- Meetings and exports (issue 5, point 7) ----------------------------------------------------------
-
-
-class MeetingError(DomainError):
-    """A meeting cannot be made as asked."""
-
-
-def create_meeting(title: str, held_on: date, consultations: list[Consultation], *, actor: Actor) -> Meeting:
-    """A committee meeting on ``held_on`` whose packet covers ``consultations`` (none of them a draft:
-    a draft was never put out for comment, so it has nothing to inspect)."""
-    title = (title or "").strip()
-    if not title:
-        raise MeetingError(_l("Give the meeting a title."), field="title")
-    if not consultations:
-        raise MeetingError(_l("Choose the consultations the meeting inspects."), field="consultations")
-    if any(consultation.status == ConsultationStatus.draft for consultation in consultations):
-        raise MeetingError(_l("A consultation still in draft cannot go to a meeting."), field="consultations")
-    meeting = Meeting(title=title, held_on=held_on)
-    meeting.consultations.extend(sorted({c.id: c for c in consultations}.values(), key=lambda c: c.id))
-    db.session.add(meeting)
-    db.session.flush()
-    record_event(
-        actor, "meeting.created", meeting, consultations=sorted(consultation.id for consultation in consultations)
-    )
-    return meeting
 
 
 def items_lacking_approval(meeting: Meeting) -> list[tuple[Consultation, list[Item]]]:
     """Per consultation of the meeting, the items (not carried over) still without an approved response,
-    by number; consultations where nothing is lacking are left out. Empty exactly when ``packet_ready``."""
+    by number; consultations where nothing is lacking are left out. Empty exactly when the final packet can be made."""
     lacking = []
     for consultation in meeting.consultations:
         numbers = _consultation_rows(consultation)[1]
@@ -218,13 +293,3 @@ def items_lacking_approval(meeting: Meeting) -> list[tuple[Consultation, list[It
             ).all()
             lacking.append((consultation, list(items)))
     return lacking
-
-
-def record_packet_export(meeting: Meeting, *, fmt: str, final: bool, draft: bool, actor: Actor) -> None:
-    """Record that the packet left the system as ``fmt`` (a download, or the print page): exports are
-    logged (style rule 11). ``final`` says the final packet was asked for, and is stamped on the meeting;
-    ``draft`` whether what left was still a draft."""
-    if final:
-        meeting.final_packet_at = clock.now()
-        db.session.flush()
-    record_event(actor, "packet.exported", meeting, format=fmt, final=final, draft=draft)

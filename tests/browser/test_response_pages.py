@@ -89,7 +89,7 @@ def story(live_server) -> dict:
     from comments.domain.accounts import create_user
     from comments.domain.audit import Actor
     from comments.domain.inquiries import record_answer, record_inquiry
-    from comments.domain.packet import create_meeting
+    from comments.domain.meetings import create_meeting
     from comments.domain.publication import prepare_results, publish_results
     from comments.domain.responses import add_template, approve, response_for, submit_for_review
     from comments.domain.triage import ItemDraft, add_item, assign_items, carry_over, group_items

@@ -16,7 +16,8 @@ from comments.domain.inquiries import record_answer, record_inquiry
 from comments.domain.packet import PacketNotReadyError, build_packet
 from comments.domain.responses import approve, response_for, save_draft, submit_for_review
 from comments.domain.triage import ItemDraft, add_item, carry_over, group_items
-from comments.exports.packet import packet_csv, packet_docx
+from comments.exports.packet_csv import packet_csv
+from comments.exports.packet_docx import packet_docx
 from comments.extensions import db
 from comments.models import ItemKind, Meeting, ResponseCategory
 from comments.permissions import Role

@@ -16,16 +16,28 @@ from docx.oxml.ns import qn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from comments.exports.packet import (
-    DEFAULT_LABELS_EN,
-    DEFAULT_LABELS_JA,
+from comments import create_app
+from comments.domain.packet import (
+    PACKET_WORDS,
     Packet,
     PacketConsultation,
     PacketInquiry,
     PacketRow,
-    packet_csv,
-    packet_docx,
+    packet_labels,
 )
+from comments.exports.packet_csv import packet_csv
+from comments.exports.packet_docx import packet_docx
+from config import TestingConfig
+
+
+def _catalog_labels() -> tuple[dict[str, str], dict[str, str]]:
+    """The packet's words in Japanese and English, from the compiled catalog; the app opens no database."""
+    app = create_app(TestingConfig, SQLALCHEMY_DATABASE_URI="sqlite://")
+    with app.app_context():
+        return packet_labels("ja"), packet_labels("en")
+
+
+LABELS_JA, LABELS_EN = _catalog_labels()
 
 LONG_GIST = (
     "特定個人情報の入手に当たっては、本人確認の措置を徹底すべきである。" * 60
@@ -75,13 +87,16 @@ def make_packet(*, draft: bool = True, labels=None, consultations=None) -> Packe
                 title="住民基本台帳事務", period="2015年7月1日〜7月31日", rows=(make_row(),), carried_over=()
             ),
         )
+    labels = LABELS_JA if labels is None else labels
     return Packet(
+        meeting_id=1,
         meeting_title="平成27年度第3回 特定個人情報保護評価部会",
         meeting_date="2015年10月1日",
         organisation="千葉市",
         consultations=consultations,
         draft=draft,
-        labels=DEFAULT_LABELS_JA if labels is None else labels,
+        language="ja" if labels is LABELS_JA else "en",
+        labels=labels,
     )
 
 
@@ -110,9 +125,7 @@ def test_docx_is_a4_landscape_with_15_mm_margins():
             assert margin.mm == pytest.approx(15, abs=0.1)
 
 
-@pytest.mark.parametrize(
-    ("labels", "mark", "suffix"), [(DEFAULT_LABELS_JA, "案", "（案）"), (DEFAULT_LABELS_EN, "DRAFT", "(draft)")]
-)
+@pytest.mark.parametrize(("labels", "mark", "suffix"), [(LABELS_JA, "案", "（案）"), (LABELS_EN, "DRAFT", "(draft)")])
 def test_a_draft_says_so_in_every_page_header_and_in_the_title(labels, mark, suffix):
     document = open_docx(packet_docx(make_packet(labels=labels)))
     assert document.sections
@@ -202,16 +215,17 @@ def test_carried_over_rows_have_their_own_table_with_the_reason():
 
 
 def test_english_labels_head_the_columns():
-    table = open_docx(packet_docx(make_packet(labels=DEFAULT_LABELS_EN))).tables[0]
+    table = open_docx(packet_docx(make_packet(labels=LABELS_EN))).tables[0]
     assert [cell.text for cell in table.rows[0].cells][4:6] == ["Summary of the comment", "City's response"]
     assert table.rows[3].cells[5].text.split("\n")[1] == "Inquiry to: 総務省 (answered 2015-09-01)"
 
 
-def test_labels_missing_a_key_fall_back_to_japanese():
-    labels = {key: value for key, value in DEFAULT_LABELS_EN.items() if key != "column_gist"}
-    table = open_docx(packet_docx(make_packet(labels=labels))).tables[0]
-    assert table.rows[0].cells[4].text == "意見の概要"
-    assert table.rows[0].cells[5].text == "City's response"
+def test_every_word_of_the_packet_comes_translated_from_the_catalog():
+    assert set(LABELS_JA) == set(LABELS_EN) == set(PACKET_WORDS)
+    untranslated = {key for key in PACKET_WORDS if LABELS_JA[key] == LABELS_EN[key]}
+    assert untranslated == {"column_number", "footer_page"}  # "No." and "{page} / {pages}" read the same
+    table = open_docx(packet_docx(make_packet())).tables[0]
+    assert [cell.text for cell in table.rows[0].cells][4:6] == ["意見の概要", "市の考え方"]
 
 
 def test_japanese_text_is_set_in_a_japanese_font():
@@ -330,19 +344,19 @@ def test_csv_neutralises_formulas_in_every_cell(dangerous):
 
 def test_csv_draft_marker_row_present_only_while_draft():
     draft = read_csv(packet_csv(make_packet(draft=True)))
-    assert draft[0] == ["案", DEFAULT_LABELS_JA["draft_notice"]]
+    assert draft[0] == ["案", LABELS_JA["draft_notice"]]
     assert draft[1] == CSV_HEADER
     final = read_csv(packet_csv(make_packet(draft=False)))
     assert final[0] == CSV_HEADER
     assert all(row[0] != "案" for row in final)
-    english = read_csv(packet_csv(make_packet(labels=DEFAULT_LABELS_EN)))
+    english = read_csv(packet_csv(make_packet(labels=LABELS_EN)))
     assert english[0][0] == "DRAFT"
     assert english[1][:2] == ["Consultation", "No."]
 
 
 # --- Property: nothing in the files but the input and the labels (R07) ----------------------------------
 
-LABELS = (DEFAULT_LABELS_JA, DEFAULT_LABELS_EN)
+LABELS = (LABELS_JA, LABELS_EN)
 LABEL_CHARACTERS = "".join(sorted({character for labels in LABELS for value in labels.values() for character in value}))
 # Input text is drawn from characters no label uses, so that every stretch of them in a file can be
 # traced to one whole input value, and every other character to a label, a number or white space.
@@ -392,6 +406,7 @@ rows = st.builds(
 )
 packets = st.builds(
     Packet,
+    meeting_id=st.integers(min_value=1, max_value=10**6),
     meeting_title=text,
     meeting_date=text,
     organisation=text,
@@ -406,6 +421,7 @@ packets = st.builds(
         max_size=2,
     ).map(tuple),
     draft=st.booleans(),
+    language=st.just("ja"),
     labels=st.sampled_from(LABELS),
 )
 

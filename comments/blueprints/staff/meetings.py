@@ -25,31 +25,19 @@ from comments.blueprints.form_errors import put_domain_error
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.meeting_forms import AnswerForm, InquiryForm, MeetingForm, answer_form_prefix
 from comments.domain import DomainError, progress
-from comments.domain import packet as packets
 from comments.domain.inbox import can_read_submissions
 from comments.domain.inquiries import record_answer, record_inquiry
+from comments.domain.meetings import create_meeting as make_meeting
+from comments.domain.meetings import record_packet_export
+from comments.domain.packet import PacketNotReadyError, build_packet, items_lacking_approval
 from comments.domain.responses import can_see_department
-from comments.exports.packet import (
-    CARRIED_OVER_COLUMNS,
-    MAIN_COLUMNS,
-    carried_over_cells,
-    fill_label,
-    main_cells,
-    packet_csv,
-    packet_docx,
-    packet_labels,
-    packet_title,
-)
+from comments.exports.packet import PACKET_FORMATS, PacketFormat
 from comments.extensions import db
 from comments.models import Consultation, ConsultationStatus, Inquiry, Item, Meeting
 from comments.permissions import Permission, require
 from comments.transactions import begin_write, read_before_write
 
 GIST_CHOICE_CHARS = 60
-PACKET_TYPES = {
-    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "csv": "text/csv; charset=utf-8",
-}
 
 
 def _response_url(item_id: int) -> str | None:
@@ -342,7 +330,7 @@ def create_meeting():
     begin_write()
     consultations = list(db.session.scalars(select(Consultation).where(Consultation.id.in_(form.consultations.data))))
     try:
-        meeting = packets.create_meeting(form.title.data, form.held_on.data, consultations, actor=request_actor())
+        meeting = make_meeting(form.title.data, form.held_on.data, consultations, actor=request_actor())
     except DomainError as error:
         db.session.rollback()
         put_domain_error(form, error)
@@ -361,7 +349,7 @@ def _load_meeting(meeting_id: int) -> Meeting:
 
 
 def _lacking_with_links(meeting: Meeting):
-    lacking = packets.items_lacking_approval(meeting)
+    lacking = items_lacking_approval(meeting)
     urls = {item.id: _response_url(item.id) for _consultation, items in lacking for item in items}
     return lacking, urls
 
@@ -379,38 +367,31 @@ def show_meeting(meeting_id: int):
     )
 
 
+def _packet_response(meeting: Meeting, packet_format: PacketFormat, *, final: bool):
+    """Build the packet in ``packet_format`` and record that it left the system (every export is audited)."""
+    packet = build_packet(
+        meeting, final=final, locale=_packet_locale(), organisation=current_app.config["ORGANISATION_NAME"]
+    )
+    data = packet_format.build(packet)
+    begin_write()
+    record_packet_export(meeting, fmt=packet_format.name, final=final, draft=packet.draft, actor=request_actor())
+    db.session.commit()
+    response = make_response(data)
+    response.headers["Content-Type"] = packet_format.media_type
+    if packet_format.download:
+        name = f"packet-{meeting.held_on:%Y%m%d}-{'final' if final else 'draft'}.{packet_format.name}"
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
 @bp.get("/meetings/<int:meeting_id>/packet")
 @require(Permission.consultation_manage)
 def print_packet(meeting_id: int):
-    """The packet as a page to print on A4 landscape, marked 案 / DRAFT on every page while a draft.
-
-    The page is made from the very title, columns and cells of the Word file (the builder's own helpers,
-    public in exports/packet.py for this), so the printout and the file can never say different things.
-    """
+    """The packet as a page to print on A4 landscape, marked 案 / DRAFT on every page while a draft, made
+    from the very title, columns and cells of the Word file (exports/packet_table.py)."""
     g.no_store = True
-    meeting = _load_meeting(meeting_id)
-    packet = packets.build_packet(
-        meeting, final=False, locale=_packet_locale(), organisation=current_app.config["ORGANISATION_NAME"]
-    )
-    labels = packet_labels(packet)
-    page = render_template(
-        "exports/packet_print.html",
-        meeting=meeting,
-        packet=packet,
-        labels=labels,
-        title=packet_title(packet, labels),
-        meeting_date=fill_label(labels["meeting_date"], date=packet.meeting_date),
-        periods=[fill_label(labels["period"], period=part.period) for part in packet.consultations],
-        main_columns=[key for key, _width in MAIN_COLUMNS],
-        carried_over_columns=[key for key, _width in CARRIED_OVER_COLUMNS],
-        main_cells=lambda row: main_cells(row, labels),
-        carried_over_cells=lambda row, reason: carried_over_cells(row, reason, labels),
-        packet_language=_packet_locale(),
-    )
-    begin_write()
-    packets.record_packet_export(meeting, fmt="print", final=False, draft=packet.draft, actor=request_actor())
-    db.session.commit()
-    return page
+    return _packet_response(_load_meeting(meeting_id), PACKET_FORMATS["print"], final=False)
 
 
 @bp.get("/meetings/<int:meeting_id>/packet.<fmt>")
@@ -420,14 +401,13 @@ def download_packet(meeting_id: int, fmt: str):
     items lacking approval while any item lacks one (R03). Every download is recorded."""
     g.no_store = True
     meeting = _load_meeting(meeting_id)
-    if fmt not in PACKET_TYPES:
+    packet_format = PACKET_FORMATS.get(fmt)
+    if packet_format is None or not packet_format.download:
         abort(404)
     final = request.args.get("final") == "1"
     try:
-        packet = packets.build_packet(
-            meeting, final=final, locale=_packet_locale(), organisation=current_app.config["ORGANISATION_NAME"]
-        )
-    except packets.PacketNotReadyError as error:
+        return _packet_response(meeting, packet_format, final=final)
+    except PacketNotReadyError as error:
         lacking, urls = _lacking_with_links(meeting)
         page = render_template(
             "staff/meeting_packet_not_ready.html",
@@ -437,13 +417,3 @@ def download_packet(meeting_id: int, fmt: str):
             response_urls=urls,
         )
         return page, 409
-    data = packet_docx(packet) if fmt == "docx" else packet_csv(packet)
-    begin_write()
-    packets.record_packet_export(meeting, fmt=fmt, final=final, draft=packet.draft, actor=request_actor())
-    db.session.commit()
-    name = f"packet-{meeting.held_on:%Y%m%d}-{'final' if final else 'draft'}.{fmt}"
-    response = make_response(data)
-    response.headers["Content-Type"] = PACKET_TYPES[fmt]
-    response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response

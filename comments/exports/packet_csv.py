@@ -1,0 +1,67 @@
+"""The inspection packet as CSV for Excel: UTF-8 with a BOM, CRLF, one row per item with the
+consultation's title first, carried-over rows marked with their reason; a draft starts with a row
+[案, notice] before the column headings. Every cell goes through the formula neutralisation of
+``build_csv``."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+from comments.domain.packet import Packet, PacketConsultation, PacketRow
+from comments.exports.csv import build_csv
+from comments.exports.packet_table import inquiry_lines
+from comments.text import portable_text
+
+COLUMNS = (
+    "column_consultation",
+    "column_number",
+    "column_section",
+    "column_page",
+    "column_submitter",
+    "column_kind",
+    "column_gist",
+    "column_group_count",
+    "column_response",
+    "column_category",
+    "column_change",
+    "column_inquiries",
+    "column_carried_over",
+    "column_reason",
+)
+
+
+def _row(consultation: PacketConsultation, row: PacketRow, labels: Mapping[str, str], reason: str | None):
+    inquiries = "\n".join(line for inquiry in row.inquiries for line in inquiry_lines(inquiry, labels))
+    return [
+        portable_text(cell)
+        for cell in (
+            consultation.title,
+            row.number,
+            row.section or labels["whole_draft"],
+            "" if row.page is None else row.page,
+            row.submitter_kind,
+            row.kind,
+            row.gist,
+            row.group_count,
+            row.response,
+            row.category,
+            row.change,
+            inquiries,
+            "" if reason is None else labels["carried_over_mark"],
+            reason or "",
+        )
+    ]
+
+
+def packet_csv(packet: Packet) -> bytes:
+    """The packet as the bytes of a .csv file."""
+    labels = packet.labels
+    lines: list[list] = []
+    if packet.draft:
+        lines.append([labels["draft_mark"], labels["draft_notice"]])
+    lines.append([labels[key] for key in COLUMNS])
+    for consultation in packet.consultations:
+        lines.extend(_row(consultation, row, labels, None) for row in consultation.rows)
+        lines.extend(_row(consultation, row, labels, reason) for row, reason in consultation.carried_over)
+    # build_csv calls its first line the header; here that is the draft row when there is one.
+    return build_csv(lines[0], lines[1:]).encode("utf-8")

@@ -1,0 +1,110 @@
+"""What every format of the inspection packet shows, in the same words and cells: its title, its columns
+and the cells of each row. The print page, the Word file and the CSV file are all made from these, so
+they can never say different things. Every word comes from ``Packet.labels`` (see domain/packet.py)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from datetime import date
+
+from comments.domain.packet import Packet, PacketInquiry, PacketRow
+
+PAGE_WIDTH_MM = 297  # A4 landscape
+PAGE_HEIGHT_MM = 210
+MARGIN_MM = 15
+TEXT_WIDTH_MM = PAGE_WIDTH_MM - 2 * MARGIN_MM  # 267
+
+# (label key, width in mm); each table's widths add up to the text width.
+MAIN_COLUMNS = (
+    ("column_number", 12),
+    ("column_section", 30),
+    ("column_submitter", 18),
+    ("column_kind", 14),
+    ("column_gist", 70),
+    ("column_response", 75),
+    ("column_category", 16),
+    ("column_change", 32),
+)
+CARRIED_OVER_COLUMNS = (
+    ("column_number", 12),
+    ("column_section", 30),
+    ("column_submitter", 18),
+    ("column_kind", 14),
+    ("column_gist", 110),
+    ("column_reason", 83),
+)
+
+_PLACEHOLDER = re.compile(r"\{(\w+)\}")
+
+
+def fill_label(template: str, **values) -> str:
+    """The template with each ``{name}`` replaced; a plain substitution, never ``str.format``."""
+    return _PLACEHOLDER.sub(lambda match: str(values.get(match.group(1), match.group(0))), template)
+
+
+def date_text(labels: Mapping[str, str], day: date) -> str:
+    return fill_label(
+        labels["date"], year=day.year, month=day.month, day=day.day, mm=f"{day.month:02d}", dd=f"{day.day:02d}"
+    )
+
+
+def packet_title(packet: Packet) -> str:
+    return packet.labels["document_title"] + (packet.labels["draft_title_suffix"] if packet.draft else "")
+
+
+def where(row: PacketRow, labels: Mapping[str, str]) -> str:
+    """The section and its page, or the whole draft."""
+    section = row.section or labels["whole_draft"]
+    return section + (fill_label(labels["page"], page=row.page) if row.page is not None else "")
+
+
+def inquiry_lines(inquiry: PacketInquiry, labels: Mapping[str, str]) -> list[str]:
+    if inquiry.answered_on is not None:
+        status = fill_label(labels["inquiry_answered"], date=date_text(labels, inquiry.answered_on))
+    elif not inquiry.answer:
+        status = labels["inquiry_pending"]
+    else:
+        status = ""
+    lines = [fill_label(labels["inquiry_body"], body=inquiry.body_name) + status]
+    if inquiry.question:
+        lines.append(fill_label(labels["inquiry_question"], question=inquiry.question))
+    if inquiry.answer:
+        lines.append(fill_label(labels["inquiry_answer"], answer=inquiry.answer))
+    return lines
+
+
+def _gist(row: PacketRow, labels: Mapping[str, str]) -> list[tuple[str, bool]]:
+    gist = [(row.gist, False)]
+    if row.group_count > 1:
+        gist.append((fill_label(labels["group_count"], count=row.group_count), True))
+    return gist
+
+
+def main_cells(row: PacketRow, labels: Mapping[str, str]):
+    """The cells of a row of the main table, in ``MAIN_COLUMNS`` order: each a list of (text, bold)."""
+    response = [(row.response or labels["response_pending"], False)]
+    for inquiry in row.inquiries:
+        response.extend((line, index == 0) for index, line in enumerate(inquiry_lines(inquiry, labels)))
+    return (
+        [(row.number, False)],
+        [(where(row, labels), False)],
+        [(row.submitter_kind, False)],
+        [(row.kind, False)],
+        _gist(row, labels),
+        response,
+        [(row.category, False)],
+        [(row.change, False)],
+    )
+
+
+def carried_over_cells(row: PacketRow, reason: str, labels: Mapping[str, str]):
+    """The cells of a carried-over row, in ``CARRIED_OVER_COLUMNS`` order."""
+    return (
+        [(row.number, False)],
+        [(where(row, labels), False)],
+        [(row.submitter_kind, False)],
+        [(row.kind, False)],
+        _gist(row, labels),
+        [(reason, False)],
+    )

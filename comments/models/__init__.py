@@ -11,22 +11,18 @@ from comments.models.consultation import (
     Section,
 )
 from comments.models.inbound import InboundMessage, InboundStatus
+from comments.models.inquiry import Inquiry
+from comments.models.item import Item, ItemKind, NonOpinionSpan, SamePurportGroup
+from comments.models.meeting import Meeting
 from comments.models.outbox import OutboxMessage, OutboxStatus
+from comments.models.publication import PublicationEntry, Redaction
 from comments.models.response import (
-    Inquiry,
-    Item,
-    ItemKind,
-    Meeting,
-    NonOpinionSpan,
-    PublicationEntry,
-    Redaction,
     Response,
     ResponseCategory,
     ResponseRevision,
     ResponseState,
     ResponseTemplate,
     ReviewComment,
-    SamePurportGroup,
 )
 from comments.models.submission import (
     Attachment,

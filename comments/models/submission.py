@@ -54,7 +54,7 @@ class Submission(db.Model):
     # SHA-256 over the text and the attachments, shown on the receipt (see domain/receipts.py).
     fingerprint: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
-    # Paper, fax and in-person intake (issue 3): who keyed it in, the day it arrived and, for post, the
+    # Paper, fax and in-person intake: who keyed it in, the day it arrived and, for post, the
     # postmark. Set when the row is written and never changed, like the rest of the submission.
     entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     arrived_on: Mapped[date | None]

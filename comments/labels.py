@@ -65,6 +65,11 @@ LABELS = {
 NO_RESPONSE_LABEL = _l("No response yet")
 
 
+def response_state_label(state: ResponseState | None) -> str:
+    """The words for where an item's response stands; None: nobody has started answering it."""
+    return str(NO_RESPONSE_LABEL if state is None else LABELS[state])
+
+
 def label(value: enum.Enum) -> str:
     """The translated word for an enum value; the raw value where none is defined."""
     return str(LABELS.get(value, getattr(value, "value", value)))

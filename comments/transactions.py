@@ -13,7 +13,7 @@ PostgreSQL needs none of this: row locks and MVCC do the work, and both helpers 
 from __future__ import annotations
 
 from flask import has_request_context, request
-from sqlalchemy import event
+from sqlalchemy import event, inspect, select
 from sqlalchemy.engine import Engine
 
 from comments.extensions import db
@@ -76,3 +76,24 @@ def begin_write() -> None:
         finally:
             session.expire_on_commit = expire_on_commit
         session.connection(execution_options={BEGIN_OPTION: "IMMEDIATE"})
+
+
+def lock_for_change(*objects) -> None:
+    """Read ``objects`` again inside the write transaction, locked against every other writer.
+
+    On PostgreSQL each row is read ``FOR UPDATE``, so two requests that change the same object take turns,
+    as every writer does on SQLite under BEGIN IMMEDIATE; on both, the objects are refreshed, so the change
+    is decided on what the other request committed, not on what was read before the lock. Rows are locked
+    in one order (table, then id), so two requests locking the same rows cannot deadlock.
+    """
+    session = db.session()
+    on_postgresql = session.get_bind().dialect.name == "postgresql"
+    for obj in sorted(objects, key=lambda o: (type(o).__tablename__, inspect(o).identity or ())):
+        model = type(obj)
+        (key_column,) = inspect(model).primary_key
+        statement = (
+            select(model).where(key_column == inspect(obj).identity[0]).execution_options(populate_existing=True)
+        )
+        if on_postgresql:
+            statement = statement.with_for_update(of=model)
+        session.execute(statement)

@@ -1,4 +1,4 @@
-"""Shared by every view that takes files: read and check the uploads, and commit without leaving files behind."""
+"""Shared by every view that takes or gives files: read and check the uploads, hand stored files back."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ from flask import Response, abort, current_app, send_file
 
 from comments.domain import DomainError
 from comments.domain.uploads import CheckedFile, check_upload
-from comments.extensions import db
 from comments.storage import blob_store
 
 
@@ -23,18 +22,6 @@ def read_uploads(storages) -> tuple[list[CheckedFile], list[str]]:
         except DomainError as error:
             errors.append(error.message)
     return files, errors
-
-
-def commit_or_discard(created_blobs: list[str]) -> None:
-    """Commit once; if the commit fails, remove the files this request wrote, so nothing is left behind."""
-    try:
-        db.session.commit()
-    except BaseException:
-        db.session.rollback()
-        store = blob_store()
-        for sha256 in created_blobs:
-            store.discard(sha256)
-        raise
 
 
 def download_response(sha256: str, filename: str, content_type: str = "application/octet-stream") -> Response:

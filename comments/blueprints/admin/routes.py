@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, make_response, redirect, render_template, request, url_for
+from flask import abort, flash, make_response, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -10,7 +10,7 @@ from sqlalchemy import select
 from comments.blueprints.actors import request_actor
 from comments.blueprints.admin import bp
 from comments.blueprints.admin.forms import AuditFilterForm, AuditReviewForm, ConfirmForm, ReviewForm
-from comments.domain import DomainError
+from comments.blueprints.views import commit_change, load, post_change, redirect_to
 from comments.domain.accounts import (
     active_session_count,
     deactivate_user,
@@ -38,7 +38,6 @@ from comments.permissions import Permission, require
 @require(Permission.account_manage)
 def list_accounts():
     """Every account with its roles, last sign-in and open sessions, and the last periodic review."""
-    g.no_store = True
     users = db.session.execute(select(User).order_by(User.email)).scalars().all()
     return render_template(
         "admin/account_list.html",
@@ -54,12 +53,13 @@ def list_accounts():
 @require(Permission.account_manage)
 def review_accounts():
     form = ReviewForm()
-    if not form.validate():
-        abort(400)
-    record_account_review(current_user, form.note.data, request_actor())
-    db.session.commit()
-    flash(_l("The review of all accounts is recorded."))
-    return redirect(url_for("admin.list_accounts"), code=303)
+    return post_change(
+        form,
+        lambda: record_account_review(current_user, form.note.data, request_actor()),
+        page=None,
+        then=url_for("admin.list_accounts"),
+        done=_l("The review of all accounts is recorded."),
+    )
 
 
 def _audit_filter(form: AuditFilterForm) -> AuditFilter:
@@ -75,7 +75,6 @@ def _audit_filter(form: AuditFilterForm) -> AuditFilter:
 @require(Permission.audit_review)
 def review_audit():
     """The audit trail with filters, the unusual patterns flagged, and who reviewed which period."""
-    g.no_store = True
     form = AuditFilterForm(request.args)
     if not form.validate():
         return render_template(
@@ -97,20 +96,15 @@ def review_audit():
 @require(Permission.audit_review)
 def mark_audit_reviewed():
     form = AuditReviewForm()
-    if not form.validate():
-        flash(_l("Enter the first and the last day reviewed."))
-        return redirect(url_for("admin.review_audit"), code=303)
-    try:
-        record_audit_review(
+    return post_change(
+        form,
+        lambda: record_audit_review(
             start_of_day(form.start.data), end_of_day(form.end.data), current_user, form.note.data, request_actor()
-        )
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message)
-        return redirect(url_for("admin.review_audit"), code=303)
-    db.session.commit()
-    flash(_l("The period is marked as reviewed."))
-    return redirect(url_for("admin.review_audit"), code=303)
+        ),
+        page=None,
+        then=url_for("admin.review_audit"),
+        done=_l("The period is marked as reviewed."),
+    )
 
 
 @bp.get("/audit.csv")
@@ -122,10 +116,15 @@ def export_audit():
         abort(400)
     audit_filter = _audit_filter(form)
     text = build_csv(CSV_HEADER, export_rows(audit_filter))
-    record_event(
-        request_actor(), "audit.exported", User(), actor_filter=audit_filter.actor, action_filter=audit_filter.action
+    commit_change(
+        lambda: record_event(
+            request_actor(),
+            "audit.exported",
+            User(),
+            actor_filter=audit_filter.actor,
+            action_filter=audit_filter.action,
+        )
     )
-    db.session.commit()
     response = make_response(text)
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = 'attachment; filename="audit-log.csv"'
@@ -136,15 +135,17 @@ def export_audit():
 @bp.post("/accounts/<int:user_id>/deactivate")
 @require(Permission.account_manage)
 def deactivate_account(user_id: int):
-    user = db.session.get(User, user_id)
-    if user is None:
-        abort(404)
+    user = load(User, user_id)
     if user.id == current_user.id:
         flash(_l("You cannot deactivate your own account."))
-        return redirect(url_for("admin.list_accounts"), code=303)
-    if not ConfirmForm().validate():
-        abort(400)
-    ended = deactivate_user(user, request_actor())
-    db.session.commit()
-    flash(_l("%(name)s is deactivated; %(count)d open session(s) ended.", name=user.display_name, count=ended))
-    return redirect(url_for("admin.list_accounts"), code=303)
+        return redirect_to(url_for("admin.list_accounts"))
+    return post_change(
+        ConfirmForm(),
+        lambda: deactivate_user(user, request_actor()),
+        page=None,
+        lock=[user],
+        then=url_for("admin.list_accounts"),
+        done=lambda ended: _l(
+            "%(name)s is deactivated; %(count)d open session(s) ended.", name=user.display_name, count=ended
+        ),
+    )

@@ -1,8 +1,8 @@
-"""The committee portal's views: thin, each loads, checks, calls one domain function and commits once."""
+"""The committee portal's views: what a member inspects, their questions, and their intake address."""
 
 from __future__ import annotations
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -10,9 +10,8 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from comments.blueprints.actors import request_actor
 from comments.blueprints.committee import bp
 from comments.blueprints.committee.forms import ConfirmFileForm, QuestionFileForm, QuestionForm, RotateAddressForm
-from comments.blueprints.form_errors import put_domain_error
-from comments.blueprints.uploads import commit_or_discard, download_response, read_uploads
-from comments.domain import DomainError
+from comments.blueprints.uploads import download_response, read_uploads
+from comments.blueprints.views import commit_change, load, post_change, redirect_to
 from comments.domain.audit import record_event
 from comments.domain.committee import (
     UNDER_INSPECTION,
@@ -26,12 +25,10 @@ from comments.domain.committee import (
 )
 from comments.domain.sections import section_choices
 from comments.domain.uploads import CheckedFile
-from comments.extensions import db
 from comments.ingestion.documents import extract_text
 from comments.models import Channel, Consultation, Material, Submission
 from comments.permissions import Permission, require
 from comments.storage import blob_store
-from comments.transactions import begin_write, read_before_write
 
 # A file waiting for the member's confirmation is named by a signed token, valid this long.
 UPLOAD_CONFIRM_SECONDS = 24 * 3600
@@ -44,11 +41,12 @@ PROBLEMS = {
 }
 
 
+def _under_inspection(consultation: Consultation) -> bool:
+    return consultation.status in UNDER_INSPECTION
+
+
 def _consultation(consultation_id: int) -> Consultation:
-    consultation = db.session.get(Consultation, consultation_id)
-    if consultation is None or consultation.status not in UNDER_INSPECTION:
-        abort(404)
-    return consultation
+    return load(Consultation, consultation_id, visible=_under_inspection)
 
 
 def _serializer() -> URLSafeTimedSerializer:
@@ -58,7 +56,6 @@ def _serializer() -> URLSafeTimedSerializer:
 @bp.get("/")
 @require(Permission.committee_question_send)
 def home():
-    g.no_store = True
     return render_template(
         "committee/home.html",
         consultations=consultations_under_inspection(),
@@ -68,23 +65,19 @@ def home():
     )
 
 
-def _render_consultation(consultation, question_form=None, file_form=None, status=200):
-    g.no_store = True
+def _render_consultation(consultation, question_form=None, file_form=None):
     sections = section_choices(consultation)
     question_form = question_form or QuestionForm(prefix="question")
     file_form = file_form or QuestionFileForm(prefix="file")
     question_form.offer_sections(sections)
     file_form.offer_sections(sections)
-    return (
-        render_template(
-            "committee/consultation.html",
-            consultation=consultation,
-            materials=committee_materials(consultation),
-            public_materials=[m for m in consultation.materials if m.public],
-            question_form=question_form,
-            file_form=file_form,
-        ),
-        status,
+    return render_template(
+        "committee/consultation.html",
+        consultation=consultation,
+        materials=committee_materials(consultation),
+        public_materials=[m for m in consultation.materials if m.public],
+        question_form=question_form,
+        file_form=file_form,
     )
 
 
@@ -98,56 +91,55 @@ def show_consultation(consultation_id: int):
 @require(Permission.committee_material_read)
 def download_material(material_id: int):
     """A material of a consultation under inspection; committee-only ones are recorded when read."""
-    material = db.session.get(Material, material_id)
-    if material is None or material.consultation.status not in UNDER_INSPECTION:
-        abort(404)
+    material = load(Material, material_id, visible=lambda found: _under_inspection(found.consultation))
     if not material.public:
-        record_event(request_actor(), "material.downloaded", material, consultation_id=material.consultation_id)
-        db.session.commit()
+        commit_change(
+            lambda: record_event(
+                request_actor(), "material.downloaded", material, consultation_id=material.consultation_id
+            )
+        )
     return download_response(material.sha256, material.filename, material.content_type)
 
 
-def _store_question(consultation, *, body, section_id, channel, files, form, template_error):
-    begin_write()
-    try:
-        accepted = submit_member_question(
+def _store_question(consultation, form, *, body, section_id, channel, files, page):
+    """The question made a submission of the member, with its receipt number; ``page`` shows a refusal."""
+    return post_change(
+        form,
+        lambda: submit_member_question(
             consultation,
             current_user,
-            body=body,
+            body=body(),
             section_id=section_id,
             channel=channel,
             files=files,
             received_at=g.received_at,
             actor=request_actor(),
             blob_store=blob_store(),
-        )
-    except DomainError as error:
-        db.session.rollback()
-        put_domain_error(form, error, default=form.body)
-        return template_error()
-    submission_id = accepted.submission.id
-    commit_or_discard(accepted.created_blobs)
-    flash(_l("Your question was received. Receipt number: %(receipt)s", receipt=accepted.submission.receipt_number))
-    return redirect(url_for("committee.show_question", submission_id=submission_id), code=303)
+        ),
+        page=page,
+        field=form.body,
+        new_blobs=lambda accepted: accepted.created_blobs,
+        then=lambda accepted: url_for("committee.show_question", submission_id=accepted.submission.id),
+        done=lambda accepted: _l(
+            "Your question was received. Receipt number: %(receipt)s", receipt=accepted.submission.receipt_number
+        ),
+    )
 
 
 @bp.post("/consultations/<int:consultation_id>/questions")
 @require(Permission.committee_question_send)
 def send_question(consultation_id: int):
-    read_before_write()
     consultation = _consultation(consultation_id)
     form = QuestionForm(prefix="question")
     form.offer_sections(section_choices(consultation))
-    if not form.validate():
-        return _render_consultation(consultation, question_form=form, status=422)
     return _store_question(
         consultation,
-        body=form.body.data,
+        form,
+        body=lambda: form.body.data,
         section_id=form.chosen_section_id,
         channel=Channel.web,
         files=[],
-        form=form,
-        template_error=lambda: _render_consultation(consultation, question_form=form, status=422),
+        page=lambda: _render_consultation(consultation, question_form=form),
     )
 
 
@@ -163,7 +155,7 @@ def upload_question_file(consultation_id: int):
         form.document.errors = list(form.document.errors or []) + (
             errors or [_l("Choose the file with your questions (DOCX, PDF or TXT).")]
         )
-        return _render_consultation(consultation, file_form=form, status=422)
+        return _render_consultation(consultation, file_form=form), 422
     file = files[0]
     extracted = extract_text(file.filename, file.data)
     sha256, _created = blob_store().put(file.data)
@@ -181,17 +173,13 @@ def upload_question_file(consultation_id: int):
     return _render_confirm(consultation, confirm, file.filename, extracted.problem)
 
 
-def _render_confirm(consultation, form, filename, problem, status=200):
-    g.no_store = True
-    return (
-        render_template(
-            "committee/confirm_file.html",
-            consultation=consultation,
-            form=form,
-            filename=filename,
-            problem=PROBLEMS.get(problem) if problem else None,
-        ),
-        status,
+def _render_confirm(consultation, form, filename, problem):
+    return render_template(
+        "committee/confirm_file.html",
+        consultation=consultation,
+        form=form,
+        filename=filename,
+        problem=PROBLEMS.get(problem) if problem else None,
     )
 
 
@@ -200,7 +188,6 @@ def _render_confirm(consultation, form, filename, problem, status=200):
 def confirm_question_file(consultation_id: int):
     """Second step: store the question with the original file; a file whose text could not be read is
     still kept when the member confirms, with a line saying the question is in the attached file."""
-    read_before_write()
     consultation = _consultation(consultation_id)
     form = ConfirmFileForm()
     form.offer_sections(section_choices(consultation))
@@ -210,23 +197,20 @@ def confirm_question_file(consultation_id: int):
         upload = None
     if not upload or upload.get("member") != current_user.id or upload.get("consultation") != consultation.id:
         flash(_l("That upload has expired or is not yours. Upload the file again."))
-        return redirect(url_for("committee.show_consultation", consultation_id=consultation.id), code=303)
-    if not form.validate():
-        return _render_confirm(consultation, form, upload["filename"], None, status=422)
+        return redirect_to(url_for("committee.show_consultation", consultation_id=consultation.id))
     try:
         data = blob_store().read(upload["sha256"])
     except FileNotFoundError:
         abort(404)
     file = CheckedFile(filename=upload["filename"], content_type=upload["content_type"], data=data)
-    body = (form.body.data or "").strip() or str(_l("(The question is in the attached file.)"))
     return _store_question(
         consultation,
-        body=body,
+        form,
+        body=lambda: (form.body.data or "").strip() or str(_l("(The question is in the attached file.)")),
         section_id=form.chosen_section_id,
         channel=Channel.upload,
         files=[file],
-        form=form,
-        template_error=lambda: _render_confirm(consultation, form, upload["filename"], None, status=422),
+        page=lambda: _render_confirm(consultation, form, upload["filename"], None),
     )
 
 
@@ -234,10 +218,7 @@ def confirm_question_file(consultation_id: int):
 @require(Permission.committee_question_send)
 def show_question(submission_id: int):
     """One of the member's own questions with its receipt number; anyone else's is not found."""
-    g.no_store = True
-    submission = db.session.get(Submission, submission_id)
-    if submission is None or submission.member_id != current_user.id:
-        abort(404)
+    submission = load(Submission, submission_id, visible=lambda found: found.member_id == current_user.id)
     status = next(q.status for q in member_questions(current_user) if q.submission.id == submission.id)
     return render_template(
         "committee/question.html", submission=submission, status=status, answers=approved_answers(submission)
@@ -248,11 +229,10 @@ def show_question(submission_id: int):
 @require(Permission.committee_question_send)
 def rotate_address():
     """Make a new personal intake address; mail to the old one goes to the secretariat's quarantine."""
-    form = RotateAddressForm()
-    if not form.validate():
-        abort(400)
-    begin_write()
-    rotate_intake_token(current_user, request_actor())
-    db.session.commit()
-    flash(_l("Your new intake address is ready. Mail sent to the old address will not be accepted."))
-    return redirect(url_for("committee.home"), code=303)
+    return post_change(
+        RotateAddressForm(),
+        lambda: rotate_intake_token(current_user, request_actor()),
+        page=None,
+        then=url_for("committee.home"),
+        done=_l("Your new intake address is ready. Mail sent to the old address will not be accepted."),
+    )

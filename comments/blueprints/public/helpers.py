@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from flask import current_app, request
-from flask_babel import format_datetime, get_locale, gettext
+from flask_babel import format_date, format_datetime, get_locale, gettext
 
 from comments.clock import JAPAN
-from comments.labels import label
+from comments.labels import label, response_state_label
 from comments.permissions import Permission
 
 
@@ -37,6 +37,13 @@ def japan_deadline(value: datetime | None) -> str:
     else:
         text = format_datetime(day, "EEE d MMMM y") + ", 24:00"
     return gettext("%(time)s (Japan time)", time=text)
+
+
+def calendar_day(value: date | None) -> str:
+    """A calendar day (a due date, a meeting day), written as ``japan_date`` writes instants."""
+    if value is None:
+        return ""
+    return format_date(value, "y年M月d日" if str(get_locale()) == "ja" else "d MMMM y")
 
 
 def japan_date(value: datetime | None) -> str:
@@ -70,6 +77,8 @@ def template_helpers() -> dict:
     return {
         "japan_time": japan_time,
         "japan_date": japan_date,
+        "calendar_day": calendar_day,
+        "response_state_label": response_state_label,
         "japan_deadline": japan_deadline,
         "remaining": remaining,
         "human_size": human_size,

@@ -21,7 +21,8 @@ from comments.blueprints.actors import request_actor
 from comments.blueprints.form_errors import put_domain_error
 from comments.blueprints.public import bp
 from comments.blueprints.public.forms import CommentForm
-from comments.blueprints.uploads import commit_or_discard, download_response, read_uploads
+from comments.blueprints.uploads import download_response, read_uploads
+from comments.blueprints.views import commit_or_discard
 from comments.domain.deadlines import phase, time_remaining
 from comments.domain.intake import PeriodClosedError, SubmissionInvalidError, accept_submission
 from comments.domain.masking import MASK, contains_individual_number

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import abort, g, render_template, request
+from flask import abort, render_template, request
 from flask_login import current_user
 
+from comments.blueprints.actors import request_actor
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.inbox_forms import CHANNEL_CHOICES, KIND_CHOICES, InboxFilterForm, RevealPersonalDataForm
 from comments.blueprints.uploads import download_response
-from comments.domain.audit import Actor
+from comments.blueprints.views import commit_change, load
 from comments.domain.inbox import InvalidCursorError, can_read_submissions, list_inbox, reveal_personal_data
 from comments.extensions import db
 from comments.models import Consultation, Submission
@@ -22,32 +23,19 @@ def _labels() -> dict:
     }
 
 
-def _staff_actor() -> Actor:
-    return Actor(f"user:{current_user.id}", ip=request.remote_addr, request_id=g.get("request_id"))
-
-
-def _load_consultation(consultation_id: int) -> Consultation:
-    """The consultation, or 404 when it does not exist or is another department's: staff of one
-    department are not told which submissions other departments hold."""
-    consultation = db.session.get(Consultation, consultation_id)
-    if consultation is None or not can_read_submissions(current_user, consultation):
-        abort(404)
-    return consultation
+def _readable(consultation: Consultation) -> bool:
+    return can_read_submissions(current_user, consultation)
 
 
 def _load_submission(submission_id: int) -> Submission:
-    submission = db.session.get(Submission, submission_id)
-    if submission is None or not can_read_submissions(current_user, submission.consultation):
-        abort(404)
-    return submission
+    return load(Submission, submission_id, visible=lambda submission: _readable(submission.consultation))
 
 
 @bp.get("/consultations/<int:consultation_id>/inbox")
 @require(Permission.submission_read)
 def show_inbox(consultation_id: int):
     """Every submission of the consultation, filtered and searched, 50 a page, no personal data."""
-    g.no_store = True
-    consultation = _load_consultation(consultation_id)
+    consultation = load(Consultation, consultation_id, visible=_readable)
     form = InboxFilterForm(formdata=request.args)
     page = None
     if form.validate():
@@ -59,14 +47,12 @@ def show_inbox(consultation_id: int):
 
 
 def _render_submission(submission: Submission, *, submitter=None, revealed: bool = False):
-    g.no_store = True
     return render_template(
         "staff/submission_show.html",
         submission=submission,
         submitter=submitter,
         revealed=revealed,
         reveal_form=RevealPersonalDataForm(),
-        may_reveal=current_user.can(Permission.personal_data_read),
         **_labels(),
     )
 
@@ -75,7 +61,6 @@ def _render_submission(submission: Submission, *, submitter=None, revealed: bool
 @require(Permission.submission_read)
 def show_submission(submission_id: int):
     """The submission as it arrived: text, attachments, fingerprint; personal data hidden."""
-    g.no_store = True
     return _render_submission(_load_submission(submission_id))
 
 
@@ -83,12 +68,10 @@ def show_submission(submission_id: int):
 @require(Permission.personal_data_read)
 def show_personal_data(submission_id: int):
     """The submission with its submitter's personal data; the viewing is recorded first (R45)."""
-    g.no_store = True
     submission = _load_submission(submission_id)
     if not RevealPersonalDataForm().validate():
         abort(400)
-    submitter = reveal_personal_data(submission, current_user, _staff_actor())
-    db.session.commit()
+    submitter = commit_change(lambda: reveal_personal_data(submission, current_user, request_actor()))
     return _render_submission(submission, submitter=submitter, revealed=True)
 
 
@@ -96,7 +79,6 @@ def show_personal_data(submission_id: int):
 @require(Permission.submission_read)
 def download_submission_attachment(submission_id: int, position: int):
     """An attachment, only ever as a download: never rendered inline, never sniffed (R41)."""
-    g.no_store = True
     submission = _load_submission(submission_id)
     attachment = next((a for a in submission.attachments if a.position == position), None)
     if attachment is None:

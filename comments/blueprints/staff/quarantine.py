@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, url_for
+from flask import render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from comments.blueprints.actors import request_actor
-from comments.blueprints.form_errors import put_domain_error
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.quarantine_forms import RejectForm, ReleaseForm
-from comments.blueprints.uploads import commit_or_discard, download_response
-from comments.domain import DomainError
+from comments.blueprints.uploads import download_response
+from comments.blueprints.views import commit_change, load, post_change
 from comments.domain.audit import record_event
 from comments.domain.committee import committee_members, consultations_under_inspection
 from comments.extensions import db
@@ -25,7 +24,6 @@ from comments.ingestion.mail.quarantine import (
 from comments.models import Consultation, InboundMessage, InboundStatus, User
 from comments.permissions import Permission, require
 from comments.storage import blob_store
-from comments.transactions import begin_write, read_before_write
 
 
 @bp.get("/mail")
@@ -40,11 +38,9 @@ def list_quarantine():
     )
 
 
-def _message(message_id: int) -> InboundMessage:
-    message = db.session.get(InboundMessage, message_id)
-    if message is None or message.status == InboundStatus.accepted:
-        abort(404)
-    return message
+def _not_filed(message: InboundMessage) -> bool:
+    """A message filed as a question has nothing for the quarantine: it is in the inbox."""
+    return message.status != InboundStatus.accepted
 
 
 def _release_form(message: InboundMessage) -> ReleaseForm:
@@ -57,87 +53,73 @@ def _release_form(message: InboundMessage) -> ReleaseForm:
     return form
 
 
-def _render_message(message, release_form=None, reject_form=None, status=200):
-    """The message with its sender, subject and text: personal data, so the look is recorded (R45)."""
-    g.no_store = True
-    record_event(request_actor(), "personal_data.viewed", message, reason=message.reason)
-    db.session.commit()
-    return (
-        render_template(
-            "staff/quarantine_show.html",
-            message=message,
-            parsed=read_quarantined(message, blob_store()),
-            reasons=REASONS,
-            release_form=release_form or _release_form(message),
-            reject_form=reject_form or RejectForm(),
-        ),
-        status,
+def _render_message(message, release_form=None, reject_form=None):
+    """The message with its sender, subject and text: personal data, so the look is recorded first (R45)."""
+    commit_change(lambda: record_event(request_actor(), "personal_data.viewed", message, reason=message.reason))
+    return render_template(
+        "staff/quarantine_show.html",
+        message=message,
+        parsed=read_quarantined(message, blob_store()),
+        reasons=REASONS,
+        release_form=release_form or _release_form(message),
+        reject_form=reject_form or RejectForm(),
     )
 
 
 @bp.get("/mail/<int:message_id>")
 @require(Permission.mail_quarantine_review)
 def show_quarantined(message_id: int):
-    return _render_message(_message(message_id))
+    return _render_message(load(InboundMessage, message_id, visible=_not_filed))
 
 
 @bp.get("/mail/<int:message_id>/original")
 @require(Permission.mail_quarantine_review)
 def download_quarantined(message_id: int):
     """The message exactly as it came, as an .eml download (never rendered)."""
-    g.no_store = True
-    message = _message(message_id)
-    record_event(request_actor(), "personal_data.exported", message, what="original message")
-    db.session.commit()
+    message = load(InboundMessage, message_id, visible=_not_filed)
+    commit_change(lambda: record_event(request_actor(), "personal_data.exported", message, what="original message"))
     return download_response(message.raw_sha256, f"message-{message.id}.eml", "message/rfc822")
 
 
 @bp.post("/mail/<int:message_id>/release")
 @require(Permission.mail_quarantine_review)
 def release_quarantined(message_id: int):
-    read_before_write()
-    message = _message(message_id)
+    message = load(InboundMessage, message_id, visible=_not_filed)
     form = _release_form(message)
-    if not form.validate():
-        return _render_message(message, release_form=form, status=422)
-    consultation = db.session.get(Consultation, form.consultation_id.data)
-    member = db.session.get(User, form.member_id.data)
-    begin_write()
-    try:
-        created = release_message(
+    return post_change(
+        form,
+        lambda: release_message(
             message,
-            consultation=consultation,
-            member=member,
+            consultation=db.session.get(Consultation, form.consultation_id.data),
+            member=db.session.get(User, form.member_id.data),
             note=form.note.data,
             decided_by=current_user,
             actor=request_actor(),
             blob_store=blob_store(),
-        )
-    except DomainError as error:
-        db.session.rollback()
-        put_domain_error(form, error, default=form.note, renamed={"member_id": "member_id"})
-        return _render_message(message, release_form=form, status=422)
-    receipt = message.submission.receipt_number
-    commit_or_discard(created)
-    flash(_l("Released as a question of the member. Receipt number: %(receipt)s", receipt=receipt))
-    return redirect(url_for("staff.list_quarantine"), code=303)
+        ),
+        page=lambda: _render_message(message, release_form=form),
+        lock=[message],
+        field=form.note,
+        new_blobs=lambda created: created,
+        then=url_for("staff.list_quarantine"),
+        done=lambda _created: _l(
+            "Released as a question of the member. Receipt number: %(receipt)s",
+            receipt=message.submission.receipt_number,
+        ),
+    )
 
 
 @bp.post("/mail/<int:message_id>/reject")
 @require(Permission.mail_quarantine_review)
 def reject_quarantined(message_id: int):
-    read_before_write()
-    message = _message(message_id)
+    message = load(InboundMessage, message_id, visible=_not_filed)
     form = RejectForm()
-    if not form.validate():
-        return _render_message(message, reject_form=form, status=422)
-    begin_write()
-    try:
-        reject_message(message, note=form.note.data, decided_by=current_user, actor=request_actor())
-    except DomainError as error:
-        db.session.rollback()
-        put_domain_error(form, error, default=form.note)
-        return _render_message(message, reject_form=form, status=422)
-    db.session.commit()
-    flash(_l("The message is rejected; it stays on record with your reason."))
-    return redirect(url_for("staff.list_quarantine"), code=303)
+    return post_change(
+        form,
+        lambda: reject_message(message, note=form.note.data, decided_by=current_user, actor=request_actor()),
+        page=lambda: _render_message(message, reject_form=form),
+        lock=[message],
+        field=form.note,
+        then=url_for("staff.list_quarantine"),
+        done=_l("The message is rejected; it stays on record with your reason."),
+    )

@@ -1,15 +1,16 @@
-"""Back-office views: preparing, checking and publishing a consultation's results (issue 5, point 8)."""
+"""Back-office views: preparing, checking and publishing a consultation's results (R04-R07)."""
 
 from __future__ import annotations
 
-from flask import abort, flash, redirect, render_template, url_for
+from flask import render_template, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from comments.blueprints.actors import request_actor
 from comments.blueprints.staff import bp
+from comments.blueprints.staff.consultation_forms import ConfirmForm
 from comments.blueprints.staff.results_forms import OmitForm, RedactForm
-from comments.domain import DomainError
+from comments.blueprints.views import load, post_change
 from comments.domain.publication import (
     omit_entry,
     prepare_results,
@@ -17,31 +18,23 @@ from comments.domain.publication import (
     published_entries,
     redact_entry,
 )
-from comments.extensions import db
 from comments.models import Consultation, ConsultationStatus, PublicationEntry
 from comments.permissions import Permission, require
-from comments.transactions import begin_write, read_before_write
 
 
-def _consultation(consultation_id: int) -> Consultation:
-    consultation = db.session.get(Consultation, consultation_id)
-    if consultation is None or consultation.status == ConsultationStatus.draft:
-        abort(404)
-    return consultation
+def _published_for_comment(consultation: Consultation) -> bool:
+    return consultation.status != ConsultationStatus.draft
 
 
-def _entry(entry_id: int) -> PublicationEntry:
-    entry = db.session.get(PublicationEntry, entry_id)
-    if entry is None:
-        abort(404)
-    return entry
+def _results_url(consultation_id: int) -> str:
+    return url_for("staff.show_results_draft", consultation_id=consultation_id)
 
 
 @bp.get("/consultations/<int:consultation_id>/results")
 @require(Permission.consultation_manage)
 def show_results_draft(consultation_id: int):
     """The redacted copy as it will be published, every redaction with its reason, and the forms."""
-    consultation = _consultation(consultation_id)
+    consultation = load(Consultation, consultation_id, visible=_published_for_comment)
     return render_template(
         "staff/results.html",
         consultation=consultation,
@@ -51,54 +44,41 @@ def show_results_draft(consultation_id: int):
     )
 
 
-def _change(consultation_id: int, change, done):
-    begin_write()
-    try:
-        change()
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message)
-        return redirect(url_for("staff.show_results_draft", consultation_id=consultation_id), code=303)
-    db.session.commit()
-    flash(done)
-    return redirect(url_for("staff.show_results_draft", consultation_id=consultation_id), code=303)
-
-
 @bp.post("/consultations/<int:consultation_id>/results/prepare")
 @require(Permission.consultation_manage)
 def prepare_results_copy(consultation_id: int):
-    read_before_write()
-    consultation = _consultation(consultation_id)
-    return _change(
-        consultation.id,
+    consultation = load(Consultation, consultation_id, visible=_published_for_comment)
+    return post_change(
+        ConfirmForm(),
         lambda: prepare_results(consultation, actor=request_actor()),
-        _l("The results are prepared. Check each line and its redactions, then publish."),
+        page=None,
+        lock=[consultation],
+        then=_results_url(consultation_id),
+        done=_l("The results are prepared. Check each line and its redactions, then publish."),
     )
 
 
 @bp.post("/consultations/<int:consultation_id>/results/publish")
 @require(Permission.consultation_manage)
 def publish_results_now(consultation_id: int):
-    read_before_write()
-    consultation = _consultation(consultation_id)
-    return _change(
-        consultation.id,
+    consultation = load(Consultation, consultation_id, visible=_published_for_comment)
+    return post_change(
+        ConfirmForm(),
         lambda: publish_results(consultation, actor=request_actor()),
-        _l("The results are published."),
+        page=None,
+        lock=[consultation],
+        then=_results_url(consultation_id),
+        done=_l("The results are published."),
     )
 
 
 @bp.post("/results/<int:entry_id>/redact")
 @require(Permission.consultation_manage)
 def redact_results_entry(entry_id: int):
-    read_before_write()
-    entry = _entry(entry_id)
+    entry = load(PublicationEntry, entry_id)
     form = RedactForm()
-    if not form.validate():
-        flash(_l("Write why this is removed."))
-        return redirect(url_for("staff.show_results_draft", consultation_id=entry.consultation_id), code=303)
-    return _change(
-        entry.consultation_id,
+    return post_change(
+        form,
         lambda: redact_entry(
             entry,
             field=form.field.data,
@@ -107,21 +87,23 @@ def redact_results_entry(entry_id: int):
             user=current_user,
             actor=request_actor(),
         ),
-        _l("The line is changed and the reason recorded."),
+        page=None,
+        lock=[entry],
+        then=_results_url(entry.consultation_id),
+        done=_l("The line is changed and the reason recorded."),
     )
 
 
 @bp.post("/results/<int:entry_id>/omit")
 @require(Permission.consultation_manage)
 def omit_results_entry(entry_id: int):
-    read_before_write()
-    entry = _entry(entry_id)
+    entry = load(PublicationEntry, entry_id)
     form = OmitForm()
-    if not form.validate():
-        flash(_l("Write why this opinion is not published."))
-        return redirect(url_for("staff.show_results_draft", consultation_id=entry.consultation_id), code=303)
-    return _change(
-        entry.consultation_id,
+    return post_change(
+        form,
         lambda: omit_entry(entry, reason=form.reason.data, user=current_user, actor=request_actor()),
-        _l("The line will not be published; its reason will be."),
+        page=None,
+        lock=[entry],
+        then=_results_url(entry.consultation_id),
+        done=_l("The line will not be published; its reason will be."),
     )

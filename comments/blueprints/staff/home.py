@@ -1,8 +1,8 @@
-"""Back-office views."""
+"""The back office's home page: the links to every part the user may use, and the consultations."""
 
 from __future__ import annotations
 
-from flask import g, render_template
+from flask import render_template
 from sqlalchemy import func, select
 
 from comments.blueprints.staff import bp
@@ -15,7 +15,6 @@ from comments.permissions import Permission, require
 @require(Permission.submission_read)
 def home():
     """The consultations with how many submissions each has received."""
-    g.no_store = True
     counts = (
         select(Submission.consultation_id, func.count().label("received"))
         .group_by(Submission.consultation_id)

@@ -1,0 +1,149 @@
+"""The routine every back-office view follows, written once: load (404), check, call the domain, answer.
+
+``load`` fetches what the address names, or answers 404, also when the user may not see it (R26: staff
+of one department are not told what another holds). ``post_change`` is the POST routine: validate the
+form, take the write lock (and the changed object's row lock), call one domain function, commit once,
+flash and redirect (303); a form error or a domain refusal shows the page again with the error on the
+form (422), and nothing is written. ``commit_change`` is the same for a change that has no form to
+refill (a button). A view is then load → check → call → answer in a few lines.
+
+The transactions follow comments/transactions.py: a POST reads without SQLite's write lock until
+``post_change`` or ``commit_change`` takes it for the write alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import TypeVar
+
+from flask import Blueprint, abort, flash, g, redirect, request
+from flask.typing import ResponseReturnValue
+from werkzeug.wrappers import Response
+
+from comments.blueprints.form_errors import put_domain_error
+from comments.domain import DomainError
+from comments.extensions import db
+from comments.storage import blob_store
+from comments.transactions import begin_write, lock_for_change, read_before_write
+
+Model = TypeVar("Model")
+Result = TypeVar("Result")
+Answer = str | Callable[[Result], str]
+
+
+def load(model: type[Model], object_id: int, *, visible: Callable[[Model], bool] | None = None) -> Model:
+    """The ``model`` row with this id, or 404 when there is none or ``visible`` says the user may not see it.
+
+    In a POST, the request's transaction begins here without the write lock (see ``post_change``).
+    """
+    if request.method == "POST":
+        read_before_write()
+    obj = db.session.get(model, object_id)
+    if obj is None or (visible is not None and not visible(obj)):
+        abort(404)
+    return obj
+
+
+def _answer(value: Answer | None, result) -> str | None:
+    return value(result) if callable(value) else value
+
+
+def post_change(
+    form,
+    call: Callable[[], Result],
+    *,
+    page: Callable[[], ResponseReturnValue] | None,
+    then: Answer,
+    done: Answer | None = None,
+    lock: Iterable[object] = (),
+    field=None,
+    renamed: dict[str, str] | None = None,
+    new_blobs: Callable[[Result], Iterable[str]] | None = None,
+) -> ResponseReturnValue:
+    """Validate ``form``, then make the change ``call`` and answer with a 303 to ``then``, ``done`` flashed.
+
+    ``page`` renders the page again, with ``form`` and its errors, for a refusal (422); without it a refusal
+    is flashed and the browser goes to ``then`` all the same (a form of one button). ``lock`` is what the
+    change is about: read again and locked before ``call`` (comments/transactions.py). A domain refusal is
+    put on the field it names (through ``renamed``), else on ``field``, else at the top of the form.
+    ``then`` and ``done`` may be functions of what ``call`` returned; they are evaluated before the commit,
+    while its objects are loaded. ``new_blobs`` names the files ``call`` wrote, removed if the commit fails.
+    """
+    if not form.validate():
+        if page is None:
+            for message in _form_errors(form):
+                flash(message)
+            return redirect(_answer(then, None), code=303)
+        return page(), 422
+    try:
+        result = _change(call, lock)
+    except DomainError as error:
+        db.session.rollback()
+        if page is None:
+            flash(error.message)
+            return redirect(_answer(then, None), code=303)
+        put_domain_error(form, error, default=field, renamed=renamed)
+        return page(), 422
+    target, message = _answer(then, result), _answer(done, result)
+    commit_or_discard(new_blobs(result) if new_blobs else ())
+    if message:
+        flash(message)
+    return redirect(target, code=303)
+
+
+def _change(call: Callable[[], Result], lock: Iterable[object]) -> Result:
+    begin_write()
+    lock_for_change(*lock)
+    return call()
+
+
+def commit_change(
+    call: Callable[[], Result],
+    *,
+    lock: Iterable[object] = (),
+    new_blobs: Callable[[Result], Iterable[str]] | None = None,
+) -> Result:
+    """Take the write lock (and ``lock``'s rows), make the change and commit it; return what ``call`` returned.
+
+    For a change with no form to show again: recording that someone looked at personal data, a button. A
+    ``DomainError`` reaches the caller with nothing written.
+    """
+    try:
+        result = _change(call, lock)
+    except BaseException:
+        db.session.rollback()
+        raise
+    commit_or_discard(new_blobs(result) if new_blobs else ())
+    return result
+
+
+def commit_or_discard(created_blobs: Iterable[str] = ()) -> None:
+    """Commit once; if the commit fails, remove the files this request wrote, so nothing is left behind."""
+    created = list(created_blobs)
+    try:
+        db.session.commit()
+    except BaseException:
+        db.session.rollback()
+        store = blob_store()
+        for sha256 in created:
+            store.discard(sha256)
+        raise
+
+
+def _form_errors(form) -> list[str]:
+    """Every message of the form's errors (its own and its fields'), once each."""
+    return list(dict.fromkeys(str(message) for messages in form.errors.values() for message in messages))
+
+
+def redirect_to(url: str) -> Response:
+    """The answer to a POST that changed nothing or changed it elsewhere: 303 to ``url``."""
+    return redirect(url, code=303)
+
+
+def never_cache_pages(blueprint: Blueprint) -> None:
+    """Every page of ``blueprint`` shows what only its users may see (comment text, personal data, drafts):
+    none is kept by a browser or a proxy (R36)."""
+
+    @blueprint.before_request
+    def _no_store():
+        g.no_store = True

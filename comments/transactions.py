@@ -97,3 +97,17 @@ def lock_for_change(*objects) -> None:
         if on_postgresql:
             statement = statement.with_for_update(of=model)
         session.execute(statement)
+
+
+def lock_row(model, row_id) -> None:
+    """Lock one row against every other writer until the transaction ends, without loading it: on PostgreSQL
+    ``SELECT id ... FOR UPDATE``; on SQLite nothing, as BEGIN IMMEDIATE already keeps every other writer out.
+
+    For a rule that reads before it writes across rows (the next number in a consultation): two transactions
+    that lock the same row first take turns, so the second reads what the first wrote.
+    """
+    session = db.session()
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    (key_column,) = inspect(model).primary_key
+    session.execute(select(key_column).where(key_column == row_id).with_for_update())

@@ -1,14 +1,34 @@
-"""Factories that flush and never commit."""
+"""Factories that flush and never commit: every test module builds its data from these."""
 
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import itertools
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
+from comments import clock
+from comments.domain.audit import Actor
+from comments.domain.receipts import new_receipt_number
+from comments.domain.responses import approve, response_for, save_draft, submit_for_review
+from comments.domain.search import index_pending_submissions
+from comments.domain.triage import ItemDraft, add_item, assign_items
 from comments.extensions import db
-from comments.models import Consultation, ConsultationStatus, Section
+from comments.models import (
+    Attachment,
+    Channel,
+    Consultation,
+    ConsultationStatus,
+    Item,
+    ItemKind,
+    Meeting,
+    Response,
+    ResponseCategory,
+    Section,
+    Submission,
+    Submitter,
+    SubmitterKind,
+)
 
 _sequence = itertools.count(1)
 APP = None  # set by the session's app fixture; factories that need settings run in its app context
@@ -89,3 +109,91 @@ def _make_user(roles, *, email, totp, password):
         enable_totp(user, new_totp_secret(), Actor("test"))
     db.session.flush()
     return user
+
+
+ACTOR = Actor("test")
+# The submitter make_submission records, unless a test gives another.
+SUBMITTER = ("山田花子", "hanako@example.jp", "千葉市中央区1-1")
+
+
+def make_submission(consultation, *, body="意見です。", received_at=None, attachments=0, **values) -> Submission:
+    """A stored web submission of a citizen with its submitter (``SUBMITTER``), made searchable at once
+    (the worker does that in production); ``values`` set any other column, or ``submitter``."""
+    name, email, contact = SUBMITTER
+    submission = Submission(
+        consultation=consultation,
+        receipt_number=new_receipt_number(),
+        channel=values.pop("channel", Channel.web),
+        submitter_kind=values.pop("submitter_kind", SubmitterKind.citizen),
+        body=body,
+        received_at=received_at or datetime.now(UTC),
+        late=values.pop("late", False),
+        fingerprint="0" * 64,
+        submitter=values.pop("submitter", None) or Submitter(name=name, email=email, contact=contact),
+        **values,
+    )
+    for position in range(1, attachments + 1):
+        submission.attachments.append(
+            Attachment(
+                position=position, filename=f"f{position}.pdf", content_type="application/pdf", size=1, sha256="a" * 64
+            )
+        )
+    db.session.add(submission)
+    db.session.flush()
+    index_pending_submissions(limit=100_000)
+    return submission
+
+
+def make_items(consultation, clerk, *gists: str, text: str | None = None, part: str | None = None, kind=None):
+    """One item per gist, each taken from a submission of its own whose text is ``text`` (the gist and 。 when
+    not given); the item covers ``part`` of that text, or all of it. Numbered in order, as staff make them."""
+    items = []
+    for gist in gists:
+        body = text if text is not None else f"{gist}。"
+        start = body.index(part) if part else 0
+        end = start + len(part) if part else len(body)
+        submission = make_submission(consultation, body=body)
+        items.append(
+            add_item(
+                submission,
+                ItemDraft(start, end, kind or ItemKind.opinion, gist),
+                created_by=clerk,
+                actor=ACTOR,
+            )
+        )
+    return items
+
+
+def assign(items: list[Item], department, *, due_in_days: int = 14) -> None:
+    """Send ``items`` to ``department``, due ``due_in_days`` from today in Japan."""
+    assign_items(items, department, due_on=clock.japan_today() + timedelta(days=due_in_days), actor=ACTOR)
+
+
+def respond(
+    target,
+    *,
+    author,
+    approver=None,
+    until: str = "approved",
+    body: str = "市の考え方です。",
+    category: ResponseCategory | None = ResponseCategory.answered,
+    change_made: str = "",
+) -> Response:
+    """Take the response of ``target`` (an item or a group) through the workflow: a revision by ``author``,
+    then, as ``until`` says, "drafting", "in_review" or "approved" (by ``approver``, just signed in again)."""
+    response = response_for(target)
+    save_draft(response, body=body, category=category, change_made=change_made, author=author, actor=ACTOR)
+    if until in ("in_review", "approved"):
+        submit_for_review(response, actor=ACTOR)
+    if until == "approved":
+        approve(response, approver=approver, reauthenticated_at=clock.now(), actor=ACTOR)
+    return response
+
+
+def make_meeting(*consultations, title="第3回 特定個人情報保護評価部会", held_on=date(2015, 9, 3)) -> Meeting:
+    """A committee meeting whose packet covers ``consultations``."""
+    meeting = Meeting(title=title, held_on=held_on)
+    meeting.consultations.extend(consultations)
+    db.session.add(meeting)
+    db.session.flush()
+    return meeting

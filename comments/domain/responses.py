@@ -33,6 +33,7 @@ from comments.models import (
     User,
 )
 from comments.permissions import Role
+from comments.transactions import lock_row
 
 # How recent a re-authentication must be for an approval (R27).
 REAUTHENTICATION_WINDOW = timedelta(minutes=5)
@@ -45,11 +46,13 @@ class ResponseError(DomainError):
 def response_for(target: Item | SamePurportGroup) -> Response:
     """The response of an ungrouped item or of a group, made empty on first use.
 
-    An item in a group is answered by its group's response: asking for the item's own is an error.
+    An item in a group is answered by its group's response. The item's (or group's) row is locked first, so
+    two people saving at once take turns: one response is made, and revisions are numbered one after another.
     """
+    if isinstance(target, Item) and target.group_id is not None:
+        return response_for(db.session.get(SamePurportGroup, target.group_id))
+    lock_row(type(target), target.id)
     if isinstance(target, Item):
-        if target.group_id is not None:
-            return response_for(db.session.get(SamePurportGroup, target.group_id))
         response = db.session.scalars(db.select(Response).where(Response.item_id == target.id)).one_or_none()
         if response is None:
             response = Response(item_id=target.id, state=ResponseState.drafting)

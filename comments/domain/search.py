@@ -61,19 +61,6 @@ def search_terms(value: str) -> str:
     return " ".join(" ".join(_bigrams(run)) for run in _runs(value))
 
 
-def index_submission(submission: Submission) -> None:
-    """Add the search row of one flushed submission now (tests and data loads; the worker does the rest)."""
-    db.session.execute(
-        _INSERT_TERMS,
-        {
-            "submission_id": submission.id,
-            "terms": search_terms(submission.body),
-            "consultation_id": submission.consultation_id,
-            "received_at": submission.received_at,
-        },
-    )
-
-
 _INSERT_TERMS = SubmissionSearch.__table__.insert()
 _UNINDEXED = (
     select(Submission.id, Submission.body, Submission.consultation_id, Submission.received_at)

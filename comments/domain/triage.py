@@ -37,6 +37,7 @@ from comments.models import (
     Submission,
     User,
 )
+from comments.transactions import lock_row
 
 
 class TriageError(DomainError):
@@ -82,6 +83,8 @@ def add_item(submission: Submission, draft: ItemDraft, *, created_by: User, acto
         section = db.session.get(Section, draft.section_id)
         if section is None or section.consultation_id != submission.consultation_id:
             raise TriageError(_l("Choose a section of this consultation's draft."), field="section_id")
+    # Numbered in the consultation: two staff triaging at once take turns here, so no number is given twice.
+    lock_row(Consultation, submission.consultation_id)
     number = (
         db.session.scalar(select(func.max(Item.number)).where(Item.consultation_id == submission.consultation_id)) or 0
     ) + 1

@@ -5,10 +5,14 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import expect
+
 from comments.demo.pdf import build_demo_pdf
 
 RECEIPT_NUMBER = re.compile(r"^\d{4}-\d{4}-\d{3}$")
 FINGERPRINT = re.compile(r"^[0-9a-f]{64}$")
+BLOCKING_IMPACTS = {"serious", "critical"}
 
 
 def minimal_pdf() -> bytes:
@@ -66,3 +70,24 @@ def ensure_staff_account(app, name: str) -> tuple[str, str]:
             enable_totp(user, new_totp_secret(), Actor("test"))
             db.session.commit()
     return email, STAFF_PASSWORD
+
+
+_axe = Axe()
+
+
+def describe(violations: list[dict]) -> str:
+    lines = []
+    for violation in violations:
+        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}>")
+        for node in violation["nodes"]:
+            lines.append(f"    at {' '.join(map(str, node['target']))}: {node.get('failureSummary', '').strip()}")
+    return "\n".join(lines)
+
+
+def assert_accessible(page, language: str) -> None:
+    """No serious or critical axe violation, the page in the expected language, nothing refused by the CSP."""
+    expect(page.locator("html")).to_have_attribute("lang", language)
+    violations = _axe.run(page).response["violations"]
+    blocking = [violation for violation in violations if violation["impact"] in BLOCKING_IMPACTS]
+    assert not blocking, f"axe found on {page.url} ({language}):\n{describe(blocking)}"
+    assert page.csp_violations == [], page.csp_violations

@@ -7,16 +7,14 @@ promises); a failure lists each violation with the selectors of the elements to 
 from __future__ import annotations
 
 import pytest
-from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
 from tests.browser.conftest import BROWSER_MARKS
-from tests.browser.support import RECEIPT_NUMBER, fill_and_send, submit_with_keyboard, write_pdf
+from tests.browser.support import RECEIPT_NUMBER, assert_accessible, fill_and_send, submit_with_keyboard, write_pdf
 
 pytestmark = BROWSER_MARKS
 
 LANGUAGES = ["ja", "en"]
-BLOCKING_IMPACTS = {"serious", "critical"}
 STATIC_PAGES = {
     "list": "/",
     "consultation": "/consultations/{slug}",
@@ -26,26 +24,6 @@ STATIC_PAGES = {
     "login": "/auth/login",
 }
 OPINION = "評価書（案）の第III-3項について、アクセスログの確認頻度を具体的に記載してください。"
-
-_axe = Axe()
-
-
-def describe(violations: list[dict]) -> str:
-    lines = []
-    for violation in violations:
-        lines.append(f"- {violation['id']} ({violation['impact']}): {violation['help']} <{violation['helpUrl']}>")
-        for node in violation["nodes"]:
-            lines.append(f"    at {' '.join(map(str, node['target']))}: {node.get('failureSummary', '').strip()}")
-    return "\n".join(lines)
-
-
-def assert_accessible(page, language: str) -> None:
-    """No serious or critical axe violation, the page in the expected language, nothing refused by the CSP."""
-    expect(page.locator("html")).to_have_attribute("lang", language)
-    violations = _axe.run(page).response["violations"]
-    blocking = [violation for violation in violations if violation["impact"] in BLOCKING_IMPACTS]
-    assert not blocking, f"axe found on {page.url} ({language}):\n{describe(blocking)}"
-    assert page.csp_violations == [], page.csp_violations
 
 
 def open_form(new_page, language: str, slug: str):

@@ -13,8 +13,7 @@ from pathlib import Path
 from playwright.sync_api import expect
 
 from tests.browser.conftest import BROWSER_MARKS
-from tests.browser.support import RECEIPT_NUMBER
-from tests.browser.test_accessibility import assert_accessible
+from tests.browser.support import RECEIPT_NUMBER, assert_accessible
 
 pytestmark = BROWSER_MARKS
 

@@ -15,8 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import BROWSER_MARKS
-from tests.browser.support import ensure_staff_account
-from tests.browser.test_accessibility import assert_accessible
+from tests.browser.support import assert_accessible, ensure_staff_account
 
 pytestmark = BROWSER_MARKS
 
@@ -36,45 +35,6 @@ MAX_TABS = 80
 APPROVER = "responses"  # the secretariat account that approves the responses and visits every page
 
 
-def _submission(consultation, body: str):
-    """A stored web submission with its submitter, as tests/functional/test_inbox.make_submission makes one."""
-    from comments.domain.receipts import new_receipt_number
-    from comments.domain.search import index_submission
-    from comments.extensions import db
-    from comments.models import Channel, Submission, Submitter, SubmitterKind
-
-    submission = Submission(
-        consultation=consultation,
-        receipt_number=new_receipt_number(),
-        channel=Channel.web,
-        submitter_kind=SubmitterKind.citizen,
-        body=body,
-        received_at=datetime.now(UTC) - timedelta(days=3),
-        late=False,
-        fingerprint="0" * 64,
-        submitter=Submitter(name="ブラウザ 花子", email="hanako-browser@example.jp", contact="千葉市中央区1-1"),
-    )
-    db.session.add(submission)
-    db.session.flush()
-    index_submission(submission)
-    return submission
-
-
-def _respond(response, body: str, *, author, category=None, change_made: str = ""):
-    from comments.domain.audit import Actor
-    from comments.domain.responses import save_draft
-    from comments.models import ResponseCategory
-
-    save_draft(
-        response,
-        body=body,
-        category=category or ResponseCategory.answered,
-        change_made=change_made,
-        author=author,
-        actor=Actor("test"),
-    )
-
-
 @pytest.fixture(scope="module")
 def story(live_server) -> dict:
     """A consultation in the responding phase, built with the domain functions and committed:
@@ -91,7 +51,7 @@ def story(live_server) -> dict:
     from comments.domain.inquiries import record_answer, record_inquiry
     from comments.domain.meetings import create_meeting
     from comments.domain.publication import prepare_results, publish_results
-    from comments.domain.responses import add_template, approve, response_for, submit_for_review
+    from comments.domain.responses import add_template
     from comments.domain.triage import ItemDraft, add_item, assign_items, carry_over, group_items
     from comments.extensions import db
     from comments.models import (
@@ -101,9 +61,11 @@ def story(live_server) -> dict:
         ItemKind,
         ResponseCategory,
         Section,
+        Submitter,
         User,
     )
     from comments.permissions import Role
+    from tests.factories import make_submission, respond
 
     actor = Actor("test")
     run = uuid.uuid4().hex[:10]
@@ -139,10 +101,14 @@ def story(live_server) -> dict:
         db.session.flush()
         section_id = consultation.sections[1].id
 
-        first = _submission(consultation, FIRST_OPINION)
-        grouped = [_submission(consultation, body) for body in GROUPED_OPINIONS]
-        carried = _submission(consultation, CARRIED_OVER_QUESTION)
-        untriaged = _submission(consultation, UNTRIAGED)
+        def submission(body: str):
+            person = Submitter(name="ブラウザ 花子", email="hanako-browser@example.jp", contact="千葉市中央区1-1")
+            return make_submission(consultation, body=body, received_at=now - timedelta(days=3), submitter=person)
+
+        first = submission(FIRST_OPINION)
+        grouped = [submission(body) for body in GROUPED_OPINIONS]
+        carried = submission(CARRIED_OVER_QUESTION)
+        untriaged = submission(UNTRIAGED)
 
         item = add_item(
             first,
@@ -170,21 +136,16 @@ def story(live_server) -> dict:
         carry_over(question, reason="国の回答を待って次回の部会で説明する", actor=actor)
 
         # Item 1: two revisions by the department, then reviewed and approved by the secretariat.
-        response = response_for(item)
-        _respond(response, FIRST_REVISION, author=drafter)
-        _respond(
-            response,
-            SECOND_REVISION,
+        respond(item, author=drafter, until="drafting", body=FIRST_REVISION)
+        respond(
+            item,
             author=drafter,
+            approver=clerk,
+            body=SECOND_REVISION,
             category=ResponseCategory.reflected,
             change_made="第III-3項に暗号化の方式と鍵の管理者を追記",
         )
-        submit_for_review(response, actor=actor)
-        approve(response, approver=clerk, reauthenticated_at=clock.now(), actor=actor)
-        group_response = response_for(group)
-        _respond(group_response, "アクセスログは月に一度確認し、その旨を記載します。", author=drafter)
-        submit_for_review(group_response, actor=actor)
-        approve(group_response, approver=clerk, reauthenticated_at=clock.now(), actor=actor)
+        respond(group, author=drafter, approver=clerk, body="アクセスログは月に一度確認し、その旨を記載します。")
 
         add_template(
             consultation,

@@ -14,8 +14,7 @@ from datetime import datetime, timedelta
 from playwright.sync_api import expect
 
 from tests.browser.conftest import BROWSER_MARKS
-from tests.browser.support import RECEIPT_NUMBER, ensure_staff_account, write_pdf
-from tests.browser.test_accessibility import assert_accessible
+from tests.browser.support import RECEIPT_NUMBER, assert_accessible, ensure_staff_account, write_pdf
 
 pytestmark = BROWSER_MARKS
 

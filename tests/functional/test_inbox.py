@@ -11,42 +11,13 @@ import pytest
 from sqlalchemy import select
 
 from comments.clock import JAPAN
-from comments.domain.search import index_submission
 from comments.extensions import db
-from comments.models import Attachment, AuditEvent, Channel, Submission, Submitter, SubmitterKind
+from comments.models import AuditEvent, Channel, Submission, SubmitterKind
 from comments.permissions import Role
 from tests.conftest import csrf_token_from
-from tests.factories import make_consultation, make_user
+from tests.factories import make_consultation, make_submission, make_user
 from tests.functional.auth_helpers import sign_in
 from tests.functional.helpers import PDF, post_comment
-
-_counter = iter(range(10_000_000, 99_999_999))
-
-
-def make_submission(consultation, *, body="意見です。", received_at=None, attachments=0, **values):
-    """A stored, indexed submission (flushed, never committed), with its submitter."""
-    submission = Submission(
-        consultation=consultation,
-        receipt_number=str(next(_counter)),
-        channel=values.pop("channel", Channel.web),
-        submitter_kind=values.pop("submitter_kind", SubmitterKind.citizen),
-        body=body,
-        received_at=received_at or datetime.now(UTC),
-        late=values.pop("late", False),
-        fingerprint="0" * 64,
-        submitter=Submitter(name="山田花子", email="hanako@example.jp", contact="千葉市中央区1-1"),
-        **values,
-    )
-    for position in range(1, attachments + 1):
-        submission.attachments.append(
-            Attachment(
-                position=position, filename=f"f{position}.pdf", content_type="application/pdf", size=1, sha256="a" * 64
-            )
-        )
-    db.session.add(submission)
-    db.session.flush()
-    index_submission(submission)
-    return submission
 
 
 def receipts_in(html: str) -> set[str]:

@@ -18,7 +18,7 @@ from sqlalchemy import select
 from comments import clock
 from comments.domain.audit import Actor
 from comments.domain.progress import ProgressState, approvals_by_day, counts_by_state
-from comments.domain.responses import approve, response_for, save_draft, submit_for_review
+from comments.domain.responses import save_draft
 from comments.domain.triage import ItemDraft, add_item, assign_items, carry_over, group_items
 from comments.extensions import db
 from comments.models import (
@@ -29,13 +29,11 @@ from comments.models import (
     ItemKind,
     Meeting,
     Response,
-    ResponseCategory,
 )
 from comments.permissions import Role
 from tests.conftest import csrf_token_from
-from tests.factories import make_consultation, make_user
+from tests.factories import make_consultation, make_items, make_meeting, make_submission, make_user, respond
 from tests.functional.auth_helpers import sign_in
-from tests.functional.test_inbox import make_submission
 
 ACTOR = Actor("test")
 PERSONAL = ["山田花子", "hanako@example.jp", "千葉市中央区1-1"]
@@ -68,12 +66,16 @@ def story(clerk):
     drafter = make_user(Role.department_staff)
     approver = make_user(Role.secretariat)
     consultation = make_consultation(status=ConsultationStatus.responding, department=drafter.department.name)
-    items = []
-    for gist in GISTS:
-        body = f"{gist}。詳しくは以下の通りです。"
-        submission = make_submission(consultation, body=body)
-        kind = ItemKind.question if "知りたい" in gist else ItemKind.opinion
-        items.append(add_item(submission, ItemDraft(0, len(body), kind, gist), created_by=clerk, actor=ACTOR))
+    items = [
+        make_items(
+            consultation,
+            clerk,
+            gist,
+            text=f"{gist}。詳しくは以下の通りです。",
+            kind=ItemKind.question if "知りたい" in gist else ItemKind.opinion,
+        )[0]
+        for gist in GISTS
+    ]
     group = group_items(items[2:4], gist=GROUP_GIST, created_by=clerk, actor=ACTOR)
     carry_over(items[4], reason="次回の部会で説明する", actor=ACTOR)
     return {
@@ -86,30 +88,10 @@ def story(clerk):
     }
 
 
-def respond(target, story, *, until: str = "approved") -> Response:
+def answer(target, story, *, until: str = "approved") -> Response:
     """Take the response of ``target`` (an item or a group) through the workflow up to ``until``."""
-    response = response_for(target)
-    save_draft(
-        response,
-        body=f"市の考え方：{getattr(target, 'gist', '')}について回答します。",
-        category=ResponseCategory.answered,
-        change_made="",
-        author=story["drafter"],
-        actor=ACTOR,
-    )
-    if until in ("in_review", "approved"):
-        submit_for_review(response, actor=ACTOR)
-    if until == "approved":
-        approve(response, approver=story["approver"], reauthenticated_at=clock.now(), actor=ACTOR)
-    return response
-
-
-def make_meeting(story) -> Meeting:
-    meeting = Meeting(title="第3回 特定個人情報保護評価部会", held_on=date(2015, 9, 3))
-    meeting.consultations.append(story["consultation"])
-    db.session.add(meeting)
-    db.session.flush()
-    return meeting
+    body = f"市の考え方：{getattr(target, 'gist', '')}について回答します。"
+    return respond(target, author=story["drafter"], approver=story["approver"], until=until, body=body)
 
 
 def table_rows(html: str, table_id: str) -> list[list[str]]:
@@ -247,11 +229,11 @@ def test_the_progress_page_counts_states_lists_overdue_items_and_charts_approval
     items[1].due_on = today - timedelta(days=1)  # overdue, in review
     items[2].due_on = items[3].due_on = today - timedelta(days=2)  # past, but the group is approved
     db.session.flush()
-    respond(items[1], story, until="in_review")
-    group_response = respond(group, story)
+    answer(items[1], story, until="in_review")
+    group_response = answer(group, story)
     # Approvals on two Japan days either side of midnight JST (15:00 UTC).
     group_response.approved_at = datetime(2015, 9, 1, 14, 59, tzinfo=UTC)  # 23:59 on 1 September in Japan
-    extra = respond(items[0], story)
+    extra = answer(items[0], story)
     extra.approved_at = datetime(2015, 9, 1, 15, 30, tzinfo=UTC)  # 00:30 on 2 September in Japan
     db.session.flush()
     assert [(d.day, d.approved, d.cumulative) for d in approvals_by_day(consultation)] == [
@@ -317,7 +299,7 @@ def test_department_staff_see_the_progress_of_their_own_consultations_only(clien
 
 
 def test_department_staff_may_not_open_the_meeting_or_inquiry_pages(client, story):
-    meeting = make_meeting(story)
+    meeting = make_meeting(story["consultation"])
     assert sign_in(client, story["drafter"]).status_code == 303
     for url in (
         "/staff/meetings",
@@ -382,9 +364,9 @@ def test_a_meeting_is_created_with_a_consultation_and_drafts_are_not_offered(sta
 
 
 def test_the_draft_packet_is_marked_and_the_final_one_refused_until_every_item_is_approved(staff_client, story):
-    meeting = make_meeting(story)
-    respond(story["group"], story)  # items 3 and 4; item 5 is carried over; items 1 and 2 lack approval
-    respond(story["items"][1], story, until="in_review")
+    meeting = make_meeting(story["consultation"])
+    answer(story["group"], story)  # items 3 and 4; item 5 is carried over; items 1 and 2 lack approval
+    answer(story["items"][1], story, until="in_review")
 
     shown = staff_client.get(f"/staff/meetings/{meeting.id}").get_data(as_text=True)
     lacking = lxml.html.fromstring(shown).xpath('//*[@class="lacking-number"]')
@@ -414,10 +396,10 @@ def test_the_draft_packet_is_marked_and_the_final_one_refused_until_every_item_i
 
 
 def test_the_final_packet_downloads_once_every_item_is_approved(staff_client, story):
-    meeting = make_meeting(story)
-    respond(story["group"], story)
+    meeting = make_meeting(story["consultation"])
+    answer(story["group"], story)
     for item in story["items"][:2]:
-        respond(item, story)
+        answer(item, story)
 
     page = staff_client.get(f"/staff/meetings/{meeting.id}").get_data(as_text=True)
     assert "packet.docx?final=1" in page
@@ -459,7 +441,7 @@ def test_the_final_packet_downloads_once_every_item_is_approved(staff_client, st
 
 
 def test_the_packet_follows_the_viewers_language(staff_client, story):
-    meeting = make_meeting(story)
+    meeting = make_meeting(story["consultation"])
     staff_client.set_cookie("lang", "en")
     rows = csv_rows(staff_client.get(f"/staff/meetings/{meeting.id}/packet.csv").data)
     assert rows[0][0] == "DRAFT"

@@ -14,15 +14,14 @@ import pytest
 from comments.domain.audit import Actor
 from comments.domain.inquiries import record_answer, record_inquiry
 from comments.domain.packet import PacketNotReadyError, build_packet
-from comments.domain.responses import approve, response_for, save_draft, submit_for_review
+from comments.domain.responses import approve, response_for
 from comments.domain.triage import ItemDraft, add_item, carry_over, group_items
 from comments.exports.packet_csv import packet_csv
 from comments.exports.packet_docx import packet_docx
 from comments.extensions import db
-from comments.models import ItemKind, Meeting, ResponseCategory
+from comments.models import ItemKind
 from comments.permissions import Role
-from tests.factories import make_consultation, make_user
-from tests.functional.test_inbox import make_submission
+from tests.factories import make_consultation, make_meeting, make_submission, make_user, respond
 
 ACTOR = Actor("test")
 PERSONAL = [
@@ -76,32 +75,14 @@ def story(app):
     )
     record_answer(inquiry, answer="公表可の回答です", answered_on=date(2015, 9, 1), public=True, actor=ACTOR)
     carry_over(items[3], reason="次回の部会で説明", actor=ACTOR)
-    meeting = Meeting(title="第3回 特定個人情報保護評価部会", held_on=date(2015, 9, 3))
-    meeting.consultations.append(consultation)
-    db.session.add(meeting)
-    db.session.flush()
+    meeting = make_meeting(consultation)
     return {"meeting": meeting, "group": group, "items": items, "drafter": drafter, "approver": approver}
-
-
-def respond(target, story, *, approve_it=True):
-    response = response_for(target)
-    save_draft(
-        response,
-        body="市の考え方です。",
-        category=ResponseCategory.answered,
-        change_made="",
-        author=story["drafter"],
-        actor=ACTOR,
-    )
-    submit_for_review(response, actor=ACTOR)
-    if approve_it:
-        approve(response, approver=story["approver"], reauthenticated_at=datetime.now(UTC), actor=ACTOR)
 
 
 def test_the_packet_is_a_draft_until_every_item_is_approved_and_final_is_refused_before(app, story):
     with app.test_request_context():
-        respond(story["group"], story)
-        respond(story["items"][2], story, approve_it=False)
+        respond(story["group"], author=story["drafter"], approver=story["approver"])
+        respond(story["items"][2], author=story["drafter"], until="in_review")
         packet = build_packet(story["meeting"], final=False, locale="ja", organisation="千葉市")
         assert packet.draft
         with pytest.raises(PacketNotReadyError) as refused:
@@ -143,8 +124,8 @@ def test_a_confidential_answer_stays_out_of_the_packet(app, story):
 @pytest.mark.parametrize("locale", ["ja", "en"])
 def test_no_personal_data_in_any_packet_format(app, story, locale):
     with app.test_request_context():
-        respond(story["group"], story)
-        respond(story["items"][2], story)
+        respond(story["group"], author=story["drafter"], approver=story["approver"])
+        respond(story["items"][2], author=story["drafter"], approver=story["approver"])
         packet = build_packet(story["meeting"], final=True, locale=locale, organisation="千葉市")
     formats = {"docx": docx_text(packet_docx(packet)), "csv": packet_csv(packet).decode("utf-8-sig")}
     for name, text in formats.items():

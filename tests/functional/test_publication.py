@@ -3,32 +3,21 @@ step; the public page carries no submitter's name, address, e-mail, telephone or
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import pytest
 from sqlalchemy import select
 
 from comments.domain.audit import Actor
-from comments.domain.responses import approve, response_for, save_draft, submit_for_review
 from comments.domain.triage import ItemDraft, add_item, carry_over
 from comments.extensions import db
-from comments.models import AuditEvent, Consultation, ConsultationStatus, ItemKind, PublicationEntry, ResponseCategory
+from comments.models import AuditEvent, Consultation, ConsultationStatus, ItemKind, PublicationEntry
 from comments.permissions import Role
 from tests.conftest import csrf_token_from
-from tests.factories import make_consultation, make_user
+from tests.factories import make_consultation, make_submission, make_user, respond
 from tests.functional.auth_helpers import sign_in
-from tests.functional.test_inbox import make_submission
 
 ACTOR = Actor("test")
 # make_submission stores 山田花子, hanako@example.jp, 千葉市中央区1-1 as the submitter.
 GIST_WITH_PERSONAL_DATA = "山田花子です。連絡は hanako@example.jp か 043-245-5111 へ。番号 123456789018 を誤記。"
-
-
-def approved(item, drafter, approver, body="市の考え方です。"):
-    response = response_for(item)
-    save_draft(response, body=body, category=ResponseCategory.answered, change_made="", author=drafter, actor=ACTOR)
-    submit_for_review(response, actor=ACTOR)
-    approve(response, approver=approver, reauthenticated_at=datetime.now(UTC), actor=ACTOR)
 
 
 @pytest.fixture
@@ -41,7 +30,7 @@ def ready():
     one = add_item(first, ItemDraft(0, 14, ItemKind.opinion, GIST_WITH_PERSONAL_DATA), created_by=clerk, actor=ACTOR)
     two = add_item(second, ItemDraft(0, 11, ItemKind.opinion, "委託先の監督"), created_by=clerk, actor=ACTOR)
     three = add_item(third, ItemDraft(0, 8, ItemKind.question, "次回の質問"), created_by=clerk, actor=ACTOR)
-    approved(one, drafter, clerk, body="山田花子様のご意見のとおり、方式を記載します。")
+    respond(one, author=drafter, approver=clerk, body="山田花子様のご意見のとおり、方式を記載します。")
     consultation.status = ConsultationStatus.closed  # results come after the comment period
     db.session.flush()
     carry_over(three, reason="国の回答待ち", actor=ACTOR)
@@ -62,7 +51,7 @@ def test_results_are_prepared_only_when_every_line_is_approved_then_published_re
     assert "未承認が1件あります：2" in client.get(results_url).get_data(as_text=True)  # the refusal, flashed
     assert db.session.scalars(select(PublicationEntry)).all() == []
 
-    approved(ready["items"][1], ready["drafter"], clerk)
+    respond(ready["items"][1], author=ready["drafter"], approver=clerk)
     post(client, f"{results_url}/prepare")
     entries = db.session.scalars(select(PublicationEntry).order_by(PublicationEntry.position)).all()
     assert [e.item_numbers for e in entries] == ["1", "2", "3"]

@@ -12,14 +12,13 @@ from sqlalchemy import select
 
 from comments.domain.audit import Actor
 from comments.domain.responses import approve, response_for, save_draft, submit_for_review
-from comments.domain.triage import ItemDraft, add_item, assign_items, carry_over, group_items
+from comments.domain.triage import carry_over, group_items
 from comments.extensions import db
-from comments.models import AuditEvent, ItemKind, Response, ResponseCategory, ResponseState, ReviewComment
+from comments.models import AuditEvent, Response, ResponseCategory, ResponseState, ReviewComment
 from comments.permissions import Role
 from tests.conftest import csrf_token_from
-from tests.factories import DEFAULT_PASSWORD, make_consultation, make_user
+from tests.factories import DEFAULT_PASSWORD, assign, make_consultation, make_items, make_user
 from tests.functional.auth_helpers import sign_in
-from tests.functional.test_inbox import make_submission
 
 ACTOR = Actor("test")
 TEXT = "事務局 御中\n（１）再委託先の安全管理を明記すべきです。\n以上"
@@ -41,24 +40,13 @@ def colleague_of(user):
     return other
 
 
-def make_items(count, *, clerk, department=None, due_in_days=14, consultation=None):
+def assigned_items(count, *, clerk, department=None, consultation=None):
     """``count`` items of one consultation, each from its own submission, assigned to ``department``."""
-    consultation = consultation or make_consultation()
-    items = []
-    for _ in range(count):
-        submission = make_submission(consultation, body=TEXT)
-        start = TEXT.index(OPINION)
-        items.append(
-            add_item(
-                submission,
-                ItemDraft(start, start + len(OPINION), ItemKind.opinion, "再委託先の安全管理"),
-                created_by=clerk,
-                actor=ACTOR,
-            )
-        )
+    items = make_items(
+        consultation or make_consultation(), clerk, *["再委託先の安全管理"] * count, text=TEXT, part=OPINION
+    )
     if department is not None:
-        due = (datetime.now(UTC) + timedelta(days=due_in_days)).date()
-        assign_items(items, department, due_on=due, actor=ACTOR)
+        assign(items, department)
     return items
 
 
@@ -94,7 +82,7 @@ def drafter():
 
 
 def test_a_drafter_saves_twice_compares_and_sends_for_review_but_cannot_approve(app, clerk, drafter):
-    [item] = make_items(1, clerk=clerk, department=drafter.department)
+    [item] = assigned_items(1, clerk=clerk, department=drafter.department)
     client = client_for(app, drafter)
 
     page = client.get(response_url(item))
@@ -138,7 +126,7 @@ def test_a_drafter_saves_twice_compares_and_sends_for_review_but_cannot_approve(
 
 
 def test_a_response_without_text_or_category_is_refused_with_the_reason(app, clerk, drafter):
-    [item] = make_items(1, clerk=clerk, department=drafter.department)
+    [item] = assigned_items(1, clerk=clerk, department=drafter.department)
     client = client_for(app, drafter)
     empty = post(client, response_url(item), {"body": "  "})
     assert empty.status_code == 422
@@ -153,7 +141,7 @@ def test_a_response_without_text_or_category_is_refused_with_the_reason(app, cle
 
 
 def test_approval_needs_another_person_and_the_password_again(app, clerk, drafter):
-    [item] = make_items(1, clerk=clerk, department=drafter.department)
+    [item] = assigned_items(1, clerk=clerk, department=drafter.department)
     author = make_user(Role.secretariat)
     author_client = client_for(app, author)
     saved = post(author_client, response_url(item), {"body": "市の考え方", "category": "not_reflected"})
@@ -199,7 +187,7 @@ def test_approval_needs_another_person_and_the_password_again(app, clerk, drafte
 
 
 def test_a_reviewers_comment_is_shown_with_its_author(app, clerk, drafter):
-    [item] = make_items(1, clerk=clerk, department=drafter.department)
+    [item] = assigned_items(1, clerk=clerk, department=drafter.department)
     save_draft(
         response_for(item), body="案", category=ResponseCategory.answered, change_made="", author=drafter, actor=ACTOR
     )
@@ -223,7 +211,7 @@ def test_a_reviewers_comment_is_shown_with_its_author(app, clerk, drafter):
 
 
 def test_another_departments_staff_never_open_the_item(app, clerk, drafter):
-    [item] = make_items(1, clerk=clerk, department=drafter.department)
+    [item] = assigned_items(1, clerk=clerk, department=drafter.department)
     outsider = client_for(app, make_user(Role.department_staff))
     assert outsider.get(response_url(item)).status_code == 404
     token = csrf_token_from(outsider.get("/auth/account").get_data(as_text=True))
@@ -243,10 +231,10 @@ def queue_numbers(html: str) -> set[int]:
 
 def test_the_queue_shows_the_departments_own_items_and_filters_them(app, clerk, drafter):
     consultation = make_consultation()
-    mine = make_items(4, clerk=clerk, department=drafter.department, consultation=consultation)
+    mine = assigned_items(4, clerk=clerk, department=drafter.department, consultation=consultation)
     outsider = make_user(Role.department_staff)
-    theirs = make_items(2, clerk=clerk, department=outsider.department, consultation=consultation)
-    unassigned = make_items(1, clerk=clerk, consultation=consultation)
+    theirs = assigned_items(2, clerk=clerk, department=outsider.department, consultation=consultation)
+    unassigned = assigned_items(1, clerk=clerk, consultation=consultation)
     # Item 1 is overdue (set directly: assigning refuses a past day), item 2 is being drafted, item 3 approved.
     mine[0].due_on = (datetime.now(UTC) - timedelta(days=3)).date()
     mine[1].due_on = (datetime.now(UTC) + timedelta(days=3)).date()
@@ -291,7 +279,7 @@ def test_the_queue_shows_the_departments_own_items_and_filters_them(app, clerk, 
 
 
 def test_a_carried_over_item_says_so(app, clerk, drafter):
-    [item] = make_items(1, clerk=clerk, department=drafter.department)
+    [item] = assigned_items(1, clerk=clerk, department=drafter.department)
     carry_over(item, reason="国の回答待ち", actor=ACTOR)
     html = client_for(app, drafter).get(response_url(item)).get_data(as_text=True)
     assert "To be explained at a later meeting" in html
@@ -299,8 +287,8 @@ def test_a_carried_over_item_says_so(app, clerk, drafter):
 
 
 def test_a_template_applied_to_three_items_leaves_the_approved_one_alone(app, clerk, drafter):
-    items = make_items(3, clerk=clerk, department=drafter.department)
-    elsewhere = make_items(1, clerk=clerk, department=make_user(Role.department_staff).department)[0]
+    items = assigned_items(3, clerk=clerk, department=drafter.department)
+    elsewhere = assigned_items(1, clerk=clerk, department=make_user(Role.department_staff).department)[0]
     approved = response_for(items[2])
     save_draft(approved, body="個別回答", category=ResponseCategory.answered, change_made="", author=clerk, actor=ACTOR)
     submit_for_review(approved, actor=ACTOR)
@@ -341,7 +329,7 @@ def test_a_template_applied_to_three_items_leaves_the_approved_one_alone(app, cl
 
 
 def test_a_grouped_items_page_edits_the_groups_response(app, clerk, drafter):
-    items = make_items(2, clerk=clerk, department=drafter.department)
+    items = assigned_items(2, clerk=clerk, department=drafter.department)
     group = group_items(items, gist="再委託先の安全管理を求める意見", created_by=clerk, actor=ACTOR)
     client = client_for(app, drafter)
     html = client.get(response_url(items[0])).get_data(as_text=True)

@@ -40,8 +40,7 @@ from comments.models import (
     Submission,
 )
 from comments.permissions import Role
-from tests.factories import make_consultation, make_user
-from tests.functional.test_inbox import make_submission
+from tests.factories import make_consultation, make_items, make_submission, make_user
 
 ACTOR = Actor("test")
 TEXT = "事務局 御中\n\n（１）委託先の数を教えてください。\n（２）再委託の有無を明記すべきです。\n\n以上"
@@ -104,15 +103,8 @@ def test_overlapping_parts_and_an_empty_gist_are_refused(submission, clerk):
 
 
 def _items(count: int, clerk) -> list[Item]:
-    consultation = make_consultation()
-    items = []
-    for number in range(count):
-        body = f"マイナンバーの安全管理を徹底すべきです。{number}"
-        submission = make_submission(consultation, body=body)
-        items.append(
-            add_item(submission, ItemDraft(0, len(body), ItemKind.opinion, body), created_by=clerk, actor=ACTOR)
-        )
-    return items
+    gists = [f"マイナンバーの安全管理を徹底すべきです。{number}" for number in range(count)]
+    return make_items(make_consultation(), clerk, *gists)
 
 
 def test_a_group_keeps_every_item_and_is_answered_once(clerk):

@@ -21,9 +21,8 @@ from comments.extensions import db
 from comments.models import Department, Item, ItemKind, NonOpinionSpan
 from comments.permissions import Role
 from tests.conftest import csrf_token_from
-from tests.factories import make_consultation, make_user
+from tests.factories import make_consultation, make_items, make_submission, make_user
 from tests.functional.auth_helpers import sign_in
-from tests.functional.test_inbox import make_submission
 
 TEXT = "事務局 御中\n\n（１）委託先の数を教えてください。\n（２）再委託の有無を明記すべきです。\n\n以上"
 ACTOR = Actor("test")
@@ -73,17 +72,6 @@ def suggested(monkeypatch):
 
     monkeypatch.setattr(similarity, "suggest_groups", suggest_groups)
     return SimpleNamespace(calls=calls, results=results)
-
-
-def make_items(consultation, clerk, *gists: str) -> list[Item]:
-    items = []
-    for gist in gists:
-        body = f"{gist}。"
-        submission = make_submission(consultation, body=body)
-        items.append(
-            add_item(submission, ItemDraft(0, len(body), ItemKind.opinion, gist), created_by=clerk, actor=ACTOR)
-        )
-    return items
 
 
 def items_url(consultation) -> str:

@@ -95,6 +95,7 @@ def build(app, url: str, rows: int, seed: int) -> tuple[int, int]:
     import psycopg
     from flask_migrate import upgrade
 
+    from comments.domain.departments import department_named
     from comments.domain.search import search_terms
     from comments.extensions import db
     from comments.models import Consultation, ConsultationStatus
@@ -107,7 +108,7 @@ def build(app, url: str, rows: int, seed: int) -> tuple[int, int]:
                 slug=f"bench-{n}",
                 title=f"後期高齢者医療事務 評価書（案） {n}",
                 affair="後期高齢者医療事務",
-                department="健康保険課",
+                department=department_named("健康保険課"),
                 status=ConsultationStatus.open,
                 opens_at=now - timedelta(days=30),
                 closes_at=now + timedelta(days=1),

@@ -111,6 +111,7 @@ def run(url: str, label: str, args, storage: Path) -> dict:
     from comments import create_app
     from comments.domain.audit import Actor
     from comments.domain.committee import rotate_intake_token
+    from comments.domain.departments import department_named
     from comments.extensions import db
     from comments.ingestion.mail.pipeline import ingest_and_commit
     from comments.models import Consultation, ConsultationStatus, InboundMessage, Submission
@@ -128,7 +129,7 @@ def run(url: str, label: str, args, storage: Path) -> dict:
                 slug="bench-mail",
                 title="後期高齢者医療事務 評価書（案）",
                 affair="後期高齢者医療事務",
-                department="健康保険課",
+                department=department_named("健康保険課"),
                 status=ConsultationStatus.open,
                 opens_at=now - timedelta(days=1),
                 closes_at=now + timedelta(days=30),

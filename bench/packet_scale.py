@@ -45,6 +45,7 @@ def build(app, items: int, seed: int) -> int:
     """Write the data; return the meeting's id."""
     from comments.domain.accounts import create_user, enable_totp, new_totp_secret
     from comments.domain.audit import Actor
+    from comments.domain.departments import department_named
     from comments.extensions import db
     from comments.models import (
         Channel,
@@ -90,7 +91,7 @@ def build(app, items: int, seed: int) -> int:
             slug=f"bench-packet-{number}",
             title=f"後期高齢者医療事務 全項目評価書（案） {number}",
             affair="後期高齢者医療事務",
-            department="健康保険課",
+            department=department_named("健康保険課"),
             status=ConsultationStatus.responding,
             opens_at=now - timedelta(days=60),
             closes_at=now - timedelta(days=29),

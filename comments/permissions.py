@@ -1,9 +1,15 @@
 """The one permission vocabulary of the service and the role map (style rule 6).
 
-Permissions are named ``<area>:<resource>:<action>``. Every non-public route will name the permission
-it needs; the public blueprint needs none. Roles are the people of the design: administrator,
-secretariat, department staff, committee chair, committee member, observer. Personal data of
-submitters is a permission of its own, so that only the roles that handle submissions hold it.
+Permissions are named ``<area>:<resource>:<action>``. Every non-public route names the permission it
+needs; the public blueprint needs none. Roles are the people of the design: administrator, secretariat,
+department staff, committee chair, committee member, observer. Personal data of submitters is a
+permission of its own, so that only the roles that handle submissions hold it.
+
+Object rules are permissions too (style rule 7): ``allowed(user, permission, obj)`` says whether the
+user holds the permission *for that object*. Consultations and items belong to a department, and a
+role's *scope* permission says whose: every department's (the secretariat) or the user's own
+(department staff, R26). Views, templates and the domain's queries all ask here, so adding a role is
+one line in ``ROLE_PERMISSIONS`` and a migration for the role's name, nothing else.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import functools
 
 from flask import abort, current_app, request
 from flask_login import current_user
+from sqlalchemy import false, true
 
 
 class Role(enum.StrEnum):
@@ -36,10 +43,15 @@ class Permission(enum.StrEnum):
     committee_question_send = "committee:question:send"
     account_manage = "admin:account:manage"
     audit_review = "admin:audit:review"
+    # Scopes: whose consultations and items the permissions above reach.
+    every_department = "staff:department:every"
+    own_department = "staff:department:own"
+    # Not a right but a duty: these accounts sign in with a second factor (R20).
+    second_factor = "account:second_factor:required"
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.administrator: frozenset({Permission.account_manage, Permission.audit_review}),
+    Role.administrator: frozenset({Permission.account_manage, Permission.audit_review, Permission.second_factor}),
     Role.secretariat: frozenset(
         {
             Permission.consultation_manage,
@@ -50,18 +62,68 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.response_approve,
             Permission.committee_material_read,
             Permission.mail_quarantine_review,
+            Permission.every_department,
+            Permission.second_factor,
         }
     ),
-    Role.department_staff: frozenset({Permission.submission_read, Permission.response_draft}),
+    Role.department_staff: frozenset(
+        {
+            Permission.submission_read,
+            Permission.response_draft,
+            Permission.own_department,
+            Permission.second_factor,
+        }
+    ),
     Role.chair: frozenset({Permission.committee_material_read, Permission.committee_question_send}),
     Role.member: frozenset({Permission.committee_material_read, Permission.committee_question_send}),
     Role.observer: frozenset({Permission.committee_material_read, Permission.committee_question_send}),
 }
 
 
+# How a committee role's questions are counted in the packet: as a member's (部会委員) or an observer's.
+# The values are SubmitterKind's; a role missing here sends no questions.
+QUESTIONS_COUNT_AS: dict[Role, str] = {Role.chair: "member", Role.member: "member", Role.observer: "observer"}
+
+
 def has_permission(roles, permission: Permission) -> bool:
     """Whether any of ``roles`` grants ``permission``; unknown roles grant nothing."""
     return any(permission in ROLE_PERMISSIONS.get(role, frozenset()) for role in roles)
+
+
+def roles_with(permission: Permission) -> frozenset[Role]:
+    """The roles that grant ``permission``, for a query over accounts (the committee's members, say)."""
+    return frozenset(role for role, granted in ROLE_PERMISSIONS.items() if permission in granted)
+
+
+def in_scope(user, department_id: int | None) -> bool:
+    """Whether ``user``'s scope reaches the department ``department_id``: every department, or their own."""
+    if has_permission(user.roles, Permission.every_department):
+        return True
+    return (
+        department_id is not None
+        and user.department_id == department_id
+        and has_permission(user.roles, Permission.own_department)
+    )
+
+
+def allowed(user, permission: Permission, obj=None) -> bool:
+    """Whether the active ``user`` holds ``permission``, and, for an object that belongs to a department
+    (it has a ``department_id``: a consultation, an item assigned to one), holds it for that object (R26).
+    A ``department_id`` of None (an item not assigned yet) is reached by every-department scopes only."""
+    if not user.active or not has_permission(user.roles, permission):
+        return False
+    if obj is None or not hasattr(obj, "department_id"):
+        return True
+    return in_scope(user, obj.department_id)
+
+
+def scope_condition(user, department_column):
+    """The SQL condition ``allowed`` applies, on a query's department column: what the user's scope reaches."""
+    if has_permission(user.roles, Permission.every_department):
+        return true()
+    if has_permission(user.roles, Permission.own_department) and user.department_id is not None:
+        return department_column == user.department_id
+    return false()
 
 
 def require(permission: Permission):

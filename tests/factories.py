@@ -9,6 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from comments import clock
 from comments.domain.audit import Actor
+from comments.domain.departments import department_named
 from comments.domain.receipts import new_receipt_number
 from comments.domain.responses import approve, response_for, save_draft, submit_for_review
 from comments.domain.search import index_pending_submissions
@@ -52,7 +53,7 @@ def _app_context():
 
 
 def make_consultation(**overrides) -> Consultation:
-    """An open consultation of 31 days around now, with two sections."""
+    """An open consultation of 31 days around now, with two sections; ``department`` may be given by name."""
     number = next(_sequence)
     now = datetime.now(UTC)
     values = {
@@ -65,6 +66,8 @@ def make_consultation(**overrides) -> Consultation:
         "closes_at": now + timedelta(days=30),
     }
     values.update(overrides)
+    if isinstance(values["department"], str):
+        values["department"] = department_named(values["department"])
     consultation = Consultation(**values)
     consultation.sections.append(Section(position=1, number="I-1", heading="基本情報", page=3, body="本文1"))
     consultation.sections.append(

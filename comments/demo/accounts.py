@@ -11,14 +11,15 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from comments.demo.seed import DEMO_DEPARTMENT
 from comments.domain.accounts import create_user, enable_totp, new_totp_secret
 from comments.domain.audit import Actor
-from comments.domain.committee import intake_address, is_committee, rotate_intake_token
+from comments.domain.committee import intake_address, rotate_intake_token
+from comments.domain.departments import department_named
 from comments.extensions import db
-from comments.models import Department, User
-from comments.permissions import Role
+from comments.models import User
+from comments.permissions import Permission, Role, has_permission
 
-DEMO_DEPARTMENT = "保健福祉局健康部健康保険課"
 DEMO_ACCOUNTS = [
     ("admin@example.jp", "管理者 デモ", {Role.administrator}),
     ("jimukyoku@example.jp", "事務局 デモ", {Role.secretariat}),
@@ -44,10 +45,7 @@ def demo_password() -> str:
 
 def seed_demo_accounts(actor: Actor) -> list[DemoAccount]:
     """Create the demo accounts that do not exist yet; return those created, with their secrets."""
-    department = db.session.execute(select(Department).where(Department.name == DEMO_DEPARTMENT)).scalar_one_or_none()
-    if department is None:
-        department = Department(name=DEMO_DEPARTMENT)
-        db.session.add(department)
+    department = department_named(DEMO_DEPARTMENT)
     created = []
     for email, name, roles in DEMO_ACCOUNTS:
         if db.session.execute(select(User.id).where(User.email == email)).first():
@@ -59,14 +57,14 @@ def seed_demo_accounts(actor: Actor) -> list[DemoAccount]:
             password=password,
             roles=roles,
             actor=actor,
-            department=department if Role.department_staff in roles else None,
+            department=department if has_permission(roles, Permission.own_department) else None,
         )
         secret = None
         if user.needs_second_factor:
             secret = new_totp_secret()
             enable_totp(user, secret, actor)
         address = None
-        if is_committee(user):
+        if user.can(Permission.committee_question_send):
             rotate_intake_token(user, actor)
             address = intake_address(user)
         created.append(DemoAccount(email, password, secret, frozenset(roles), address))

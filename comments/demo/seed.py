@@ -15,11 +15,14 @@ from comments import clock
 from comments.domain.audit import Actor, record_event
 from comments.domain.consultations import open_consultation
 from comments.domain.deadlines import end_of_day, start_of_day
+from comments.domain.departments import department_named
 from comments.extensions import db
 from comments.models import Consultation, ConsultationStatus, Material, MaterialKind, Section
 from comments.storage import BlobStore
 
 DEMO_SLUG = "kouki-koureisha-iryo-kyu-fukushi"
+# The department that owns the affair; the demo's department-staff account belongs to it.
+DEMO_DEPARTMENT = "保健福祉局健康部健康保険課"
 DEMO_TITLE = "特定個人情報保護評価書（全項目評価書）（案）後期高齢者医療事務（（旧）福祉システム）"
 
 SECTIONS = [
@@ -125,7 +128,7 @@ def seed_demo(blob_store: BlobStore, actor: Actor) -> tuple[Consultation, bool]:
         title=DEMO_TITLE,
         affair="後期高齢者医療事務",
         system_name="（旧）福祉システム（福祉総合情報システム）",
-        department="保健福祉局健康部健康保険課",
+        department=department_named(DEMO_DEPARTMENT),
         evaluation_group="第1グループ",
         summary=(
             "番号法第28条に基づき、後期高齢者医療事務の特定個人情報保護評価書（全項目評価書）の案を公表し、"

@@ -29,7 +29,7 @@ from comments.domain.audit import Actor, record_event
 from comments.domain.outbox import enqueue_mail
 from comments.extensions import db
 from comments.models import Department, User, UserRole, UserSession
-from comments.permissions import Role
+from comments.permissions import Permission, Role, has_permission
 from comments.transactions import begin_write
 
 PASSWORD_MIN = 12
@@ -94,7 +94,7 @@ def create_user(
         raise DomainError(_l("Enter the e-mail address the person signs in with."), field="email")
     if db.session.execute(select(User.id).where(User.email == email)).first():
         raise DomainError(_l("An account with this e-mail address already exists."), field="email")
-    if Role.department_staff in roles and department is None:
+    if has_permission(roles, Permission.own_department) and department is None:
         raise DomainError(_l("Department staff belong to a department: choose one."), field="department")
     check_password_policy(password, user_inputs=(email, display_name))
     user = User(

@@ -33,10 +33,9 @@ from comments.models import (
     User,
     UserRole,
 )
-from comments.permissions import Role
+from comments.permissions import QUESTIONS_COUNT_AS, Permission, roles_with
 from comments.storage import BlobStore
 
-COMMITTEE_ROLES = frozenset({Role.chair, Role.member, Role.observer})
 # Consultations the committee is inspecting: published for comment and not yet past the results.
 UNDER_INSPECTION = (
     ConsultationStatus.open,
@@ -49,15 +48,15 @@ UNDER_INSPECTION = (
 TOKEN_BYTES = 20
 
 
-def is_committee(user: User) -> bool:
-    return bool(user.roles & COMMITTEE_ROLES)
+def sends_questions(user: User) -> bool:
+    """Whether ``user`` is an active account of the committee, who sends questions."""
+    return user.can(Permission.committee_question_send)
 
 
 def submitter_kind_of(user: User) -> SubmitterKind:
-    """The chair and members are "member"; an observer is "observer" (the packet shows only the kind)."""
-    if user.roles & {Role.chair, Role.member}:
-        return SubmitterKind.member
-    return SubmitterKind.observer
+    """How the packet counts the member's questions: as a member's (the chair too) or an observer's."""
+    kinds = {QUESTIONS_COUNT_AS[role] for role in user.roles if role in QUESTIONS_COUNT_AS}
+    return SubmitterKind.member if SubmitterKind.member.value in kinds else SubmitterKind.observer
 
 
 def consultations_under_inspection() -> list[Consultation]:
@@ -76,7 +75,7 @@ def committee_members() -> list[User]:
         db.session.scalars(
             select(User)
             .join(UserRole, UserRole.user_id == User.id)
-            .where(User.active.is_(True), UserRole.role.in_(COMMITTEE_ROLES))
+            .where(User.active.is_(True), UserRole.role.in_(roles_with(Permission.committee_question_send)))
             .distinct()
             .order_by(User.display_name, User.id)
         )
@@ -171,7 +170,7 @@ def submit_member_question(
     The member's name and address are kept in the submitter record like anyone's, so access to them is
     controlled and logged the same way; the inbox and the packet show only the kind.
     """
-    if not member.active or not is_committee(member):
+    if not sends_questions(member):
         raise DomainError(_l("Choose an active committee member."), field="member_id")
     if consultation.status not in UNDER_INSPECTION:
         raise DomainError(_l("This consultation is not under inspection; choose another one."), field="consultation")
@@ -207,7 +206,7 @@ def rotate_intake_token(user: User, actor: Actor) -> str:
 
     The audit event records that it changed, never the token.
     """
-    if not is_committee(user):
+    if not sends_questions(user):
         raise DomainError(_l("Only committee accounts have an intake address."))
     user.intake_token = new_intake_token()
     user.intake_token_set_at = clock.now()
@@ -221,6 +220,6 @@ def member_by_token(token: str | None) -> User | None:
     if not token:
         return None
     user = db.session.scalars(select(User).where(User.intake_token == token.lower())).one_or_none()
-    if user is None or not user.active or not is_committee(user):
+    if user is None or not sends_questions(user):
         return None
     return user

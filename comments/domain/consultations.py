@@ -14,6 +14,7 @@ from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.deadlines import check_comment_period
+from comments.domain.departments import department_named
 from comments.domain.uploads import CheckedFile
 from comments.extensions import db
 from comments.models import (
@@ -41,7 +42,7 @@ class ConsultationDetails:
     title: str
     slug: str
     affair: str
-    department: str
+    department: str  # the department's name, as written on the draft
     opens_at: datetime
     closes_at: datetime
     system_name: str = ""
@@ -73,16 +74,19 @@ def _check_details(details: ConsultationDetails, consultation: Consultation | No
 
 
 def _normalised(details: ConsultationDetails) -> dict:
+    """The details as the consultation's attributes: strings trimmed, the department by its name."""
     values = {field.name: getattr(details, field.name) for field in fields(details)}
     for name, value in values.items():
         if isinstance(value, str):
             values[name] = value.strip()
     values["shortening_reason"] = values["shortening_reason"] or None
+    values["department"] = department_named(values["department"]) if values["department"] else None
     return values
 
 
 def create_consultation(details: ConsultationDetails, actor: Actor) -> Consultation:
-    """A new consultation in draft, its period checked by the 30-day rule (R01) already."""
+    """A new consultation in draft, its period checked by the 30-day rule (R01) already; it belongs to the
+    department named (made when the city has none of that name yet)."""
     _check_details(details, None)
     consultation = Consultation(status=ConsultationStatus.draft, **_normalised(details))
     db.session.add(consultation)
@@ -97,6 +101,8 @@ def update_consultation(consultation: Consultation, details: ConsultationDetails
     Everything may change while the consultation is a draft; afterwards only the system name, the
     evaluation group and the summary, and an attempt to change anything else is refused by name.
     """
+    if consultation.status == ConsultationStatus.draft:
+        _check_details(details, consultation)
     values = _normalised(details)
     changed = [name for name, value in values.items() if getattr(consultation, name) != value]
     if consultation.status != ConsultationStatus.draft:
@@ -109,8 +115,6 @@ def update_consultation(consultation: Consultation, details: ConsultationDetails
                 ),
                 field=locked[0],
             )
-    else:
-        _check_details(details, consultation)
     for name in changed:
         setattr(consultation, name, values[name])
     if changed:

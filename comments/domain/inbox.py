@@ -1,5 +1,6 @@
-"""The staff inbox: every submission of a consultation, filtered, searched and paged; and the one rule of
-who may read them and the audited reveal of a submitter's personal data (R26, R45)."""
+"""The staff inbox: every submission of a consultation, filtered, searched and paged, and the audited reveal
+of a submitter's personal data (R45). Who may read a consultation's submissions is a permission for that
+consultation: ``user.can(Permission.submission_read, consultation)`` (its department's staff, R26)."""
 
 from __future__ import annotations
 
@@ -25,7 +26,6 @@ from comments.models import (
     SubmitterKind,
     User,
 )
-from comments.permissions import Role
 
 PAGE_SIZE = 50
 EXCERPT_CHARS = 80
@@ -33,22 +33,6 @@ EXCERPT_CHARS = 80
 
 class InvalidCursorError(ValueError):
     """The ``after`` cursor was not one this service handed out."""
-
-
-def can_read_submissions(user: User, consultation: Consultation) -> bool:
-    """Whether ``user`` may see the submissions of ``consultation`` (object-level authorisation, R26).
-
-    The secretariat sees every consultation. Department staff see only the consultations of their own
-    department. Until consultations carry a department id, the rule compares the consultation's
-    free-text ``department`` with the name of the user's department, exactly (after trimming spaces):
-    a consultation whose department is spelt differently is hidden from its staff, never shown to others.
-    """
-    roles = user.roles
-    if Role.secretariat in roles:
-        return True
-    if Role.department_staff in roles and user.department is not None:
-        return (consultation.department or "").strip() == (user.department.name or "").strip() != ""
-    return False
 
 
 @dataclass(frozen=True)
@@ -319,7 +303,7 @@ def reveal_personal_data(submission: Submission, user: User, actor: Actor) -> Su
     """Give ``user`` the submitter's personal data and record that they saw it (R45).
 
     The audit event names the submission and who asked, never the data itself. The caller has already
-    checked the permission and ``can_read_submissions``; the caller commits.
+    checked ``user.can(Permission.personal_data_read, consultation)``; the caller commits.
     """
     record_event(actor, "personal_data.viewed", submission, user_id=user.id, receipt_number=submission.receipt_number)
     return submission.submitter

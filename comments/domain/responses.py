@@ -32,7 +32,7 @@ from comments.models import (
     SamePurportGroup,
     User,
 )
-from comments.permissions import Role
+from comments.permissions import Permission, scope_condition
 from comments.transactions import lock_row
 
 # How recent a re-authentication must be for an approval (R27).
@@ -177,28 +177,10 @@ def apply_template(template: ResponseTemplate, items: list[Item], *, author: Use
 
 
 # --- Who sees which item, and the departments' queue (R26) -----------------------------------------------
-
-
-def can_see_all_items(user: User) -> bool:
-    """The secretariat runs the process and sees every item; nobody else does."""
-    return Role.secretariat in user.roles
-
-
-def can_see_item(user: User, item: Item) -> bool:
-    """Whether ``user`` may open ``item`` and its response (object-level authorisation, R26).
-
-    Department staff see only the items assigned to their own department, so one department never
-    reads another's drafts; the secretariat sees every item.
-    """
-    return can_see_department(user, item.department_id)
-
-
-def can_see_department(user: User, department_id: int | None) -> bool:
-    """Whether ``user`` may open the items assigned to ``department_id``: the secretariat any, department
-    staff only their own department's (``department_id`` None: an unassigned item, secretariat only)."""
-    if can_see_all_items(user):
-        return True
-    return Role.department_staff in user.roles and department_id is not None and user.department_id == department_id
+#
+# An item, and its response, is seen by whoever may draft responses for the item's department:
+# ``user.can(Permission.response_draft, item)``. Department staff see only the items assigned to their own
+# department, so one department never reads another's drafts; the secretariat sees every item.
 
 
 def is_overdue(item: Item, state: ResponseState | None, today: date) -> bool:
@@ -213,19 +195,16 @@ def is_overdue(item: Item, state: ResponseState | None, today: date) -> bool:
 
 
 def visible_items(user: User) -> Select:
-    """The items ``user`` may see (the same rule as ``can_see_item``), as a query to narrow further."""
-    query = select(Item)
-    if can_see_all_items(user):
-        return query
-    if Role.department_staff in user.roles and user.department_id is not None:
-        return query.where(Item.department_id == user.department_id)
-    return query.where(false())  # no item at all
+    """The items ``user`` may see (as ``user.can(Permission.response_draft, item)`` says), as a query."""
+    if not user.can(Permission.response_draft):
+        return select(Item).where(false())
+    return select(Item).where(scope_condition(user, Item.department_id))
 
 
 def can_see_consultation_responses(user: User, consultation: Consultation) -> bool:
-    """Whether ``user`` may open the response templates of ``consultation``: the secretariat always,
-    department staff when at least one of its items is assigned to their department."""
-    if can_see_all_items(user):
+    """Whether ``user`` may open the response templates of ``consultation``: whoever drafts for every
+    department always, department staff when at least one of its items is assigned to their department."""
+    if user.can(Permission.response_draft) and user.can(Permission.every_department):
         return True
     query = visible_items(user).where(Item.consultation_id == consultation.id).limit(1)
     return db.session.execute(query).first() is not None
@@ -282,7 +261,7 @@ def response_queue(user: User, filters: QueueFilters, *, today: date) -> list[Qu
         .outerjoin(own, own.item_id == Item.id)
         .outerjoin(grouped, and_(Item.group_id.is_not(None), grouped.group_id == Item.group_id))
     )
-    if filters.department_id is not None and can_see_all_items(user):
+    if filters.department_id is not None and user.can(Permission.every_department):
         query = query.where(Item.department_id == filters.department_id)
     if filters.state == NO_RESPONSE:
         query = query.where(own.id.is_(None), grouped.id.is_(None))

@@ -35,10 +35,9 @@ from comments.models.submission import (
     SubmitterKind,
     TranscriptionCheck,
 )
-from comments.models.user import SECOND_FACTOR_ROLES, AccountReview, Department, User, UserRole, UserSession
+from comments.models.user import AccountReview, Department, User, UserRole, UserSession
 
 __all__ = [
-    "SECOND_FACTOR_ROLES",
     "AccountReview",
     "Attachment",
     "AuditEvent",

@@ -46,7 +46,10 @@ class Consultation(db.Model):
     title: Mapped[str] = mapped_column(String(300))
     affair: Mapped[str] = mapped_column(String(200))
     system_name: Mapped[str] = mapped_column(String(200), default="")
-    department: Mapped[str] = mapped_column(String(200))
+    # The department (実施機関) that owns the affair: its staff read the consultation's submissions (R26).
+    # Always set by the domain; nullable only because SQLite cannot add a NOT NULL column to a table that
+    # other tables point at without copying it (see the migration).
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     evaluation_group: Mapped[str] = mapped_column(String(100), default="")
     summary: Mapped[str] = mapped_column(Text, default="")
     status: Mapped[ConsultationStatus] = mapped_column(
@@ -66,6 +69,7 @@ class Consultation(db.Model):
     )
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
+    department = relationship("Department")
     sections: Mapped[list[Section]] = relationship(
         back_populates="consultation", order_by="Section.position", cascade="all, delete-orphan"
     )
@@ -77,8 +81,8 @@ class Consultation(db.Model):
     )
 
     @property
-    def original_pdf(self) -> Material | None:
-        return next((m for m in self.materials if m.kind == MaterialKind.original and m.public), None)
+    def department_name(self) -> str:
+        return self.department.name if self.department is not None else ""
 
     @property
     def public_materials(self) -> list[Material]:

@@ -11,10 +11,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from comments import clock
 from comments.extensions import db
 from comments.models.types import UTCDateTime, enum_column
-from comments.permissions import Permission, Role, has_permission
-
-# Roles whose accounts must use a second factor (R20).
-SECOND_FACTOR_ROLES = frozenset({Role.administrator, Role.secretariat, Role.department_staff})
+from comments.permissions import Permission, Role, allowed, has_permission
 
 
 class Department(db.Model):
@@ -65,13 +62,14 @@ class User(UserMixin, db.Model):
     def roles(self) -> frozenset[Role]:
         return frozenset(row.role for row in self.role_rows)
 
-    def can(self, permission: Permission) -> bool:
-        return self.active and has_permission(self.roles, permission)
+    def can(self, permission: Permission, obj=None) -> bool:
+        """Whether this account holds ``permission``, for ``obj`` when given (see permissions.allowed)."""
+        return allowed(self, permission, obj)
 
     @property
     def needs_second_factor(self) -> bool:
         """Whether this account must sign in with a TOTP code (R20); committee members may opt in."""
-        return bool(self.roles & SECOND_FACTOR_ROLES) or self.totp_enabled
+        return has_permission(self.roles, Permission.second_factor) or self.totp_enabled
 
 
 class UserRole(db.Model):

@@ -88,7 +88,7 @@ def story(live_server) -> dict:
             slug=f"responses-{run}",
             title=f"ブラウザ試験 回答の作成 {run}",
             affair="後期高齢者医療事務",
-            department=department.name,
+            department=department,
             status=ConsultationStatus.responding,
             opens_at=now - timedelta(days=40),
             closes_at=now - timedelta(days=5),

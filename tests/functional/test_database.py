@@ -30,16 +30,16 @@ def test_enum_and_period_constraints_hold_in_the_database(db_session):
     with pytest.raises(IntegrityError), db_session.begin_nested():
         db_session.execute(
             text(
-                "INSERT INTO consultations (slug, title, affair, system_name, department, evaluation_group, summary,"
+                "INSERT INTO consultations (slug, title, affair, system_name, evaluation_group, summary,"
                 " status, opens_at, closes_at, require_name, require_contact, created_at) VALUES"
-                " ('x', 't', 'a', '', 'd', '', '', 'bogus', '2015-06-22', '2015-07-22', false, false, '2015-06-01')"
+                " ('x', 't', 'a', '', '', '', 'bogus', '2015-06-22', '2015-07-22', false, false, '2015-06-01')"
             )
         )
     with pytest.raises(IntegrityError), db_session.begin_nested():
         db_session.execute(
             text(
-                "INSERT INTO consultations (slug, title, affair, system_name, department, evaluation_group, summary,"
+                "INSERT INTO consultations (slug, title, affair, system_name, evaluation_group, summary,"
                 " status, opens_at, closes_at, require_name, require_contact, created_at) VALUES"
-                " ('y', 't', 'a', '', 'd', '', '', 'open', '2015-07-22', '2015-06-22', false, false, '2015-06-01')"
+                " ('y', 't', 'a', '', '', '', 'open', '2015-07-22', '2015-06-22', false, false, '2015-06-01')"
             )
         )

@@ -4,7 +4,7 @@ from datetime import UTC, datetime, timedelta
 
 from comments.demo.seed import DEMO_SLUG, seed_demo
 from comments.domain.audit import Actor
-from comments.models import ConsultationStatus
+from comments.models import ConsultationStatus, MaterialKind
 from comments.storage import blob_store
 from tests.factories import make_consultation
 
@@ -41,7 +41,7 @@ def test_consultation_page_has_period_sections_pdf_and_other_channels(client, ap
     for section in consultation.sections:
         assert f'href="#{section.anchor}"' in page
         assert f'id="{section.anchor}"' in page
-    pdf = consultation.original_pdf
+    [pdf] = [material for material in consultation.public_materials if material.kind == MaterialKind.original]
     pdf_url = f"/consultations/{DEMO_SLUG}/materials/{pdf.id}"
     assert pdf_url in page
     download = client.get(pdf_url)

@@ -1,6 +1,20 @@
-"""The role map: personal data only for the roles that handle submissions."""
+"""The role map and the object rules: personal data only for the roles that handle submissions, and each
+department's consultations and items only for that department's staff and the secretariat."""
 
-from comments.permissions import ROLE_PERMISSIONS, Permission, Role, has_permission
+from types import SimpleNamespace
+
+import sqlalchemy as sa
+
+from comments.permissions import (
+    QUESTIONS_COUNT_AS,
+    ROLE_PERMISSIONS,
+    Permission,
+    Role,
+    allowed,
+    has_permission,
+    roles_with,
+    scope_condition,
+)
 
 
 def test_every_permission_is_named_area_resource_action():
@@ -19,3 +33,54 @@ def test_roles_grant_only_what_the_map_says():
     assert not has_permission([], Permission.submission_read)
     assert not has_permission(["nobody"], Permission.audit_review)
     assert has_permission([Role.member, Role.administrator], Permission.audit_review)
+
+
+# --- Object rules: a consultation or an item is reached within the user's department scope (R26) ----------
+
+
+def account(*roles, department_id=None, active=True):
+    """What permissions.allowed reads of an account: whether it is active, its roles and its department."""
+    return SimpleNamespace(active=active, roles=frozenset(roles), department_id=department_id)
+
+
+def owned_by(department_id):
+    """A consultation or an item as the rules see it: it belongs to a department, or to none yet."""
+    return SimpleNamespace(department_id=department_id)
+
+
+def test_the_secretariat_reaches_every_department_and_what_has_none_yet():
+    clerk = account(Role.secretariat)
+    assert allowed(clerk, Permission.submission_read, owned_by(7))
+    assert allowed(clerk, Permission.response_draft, owned_by(None))
+
+
+def test_department_staff_reach_their_own_department_only():
+    staff = account(Role.department_staff, department_id=7)
+    assert allowed(staff, Permission.submission_read, owned_by(7))
+    assert not allowed(staff, Permission.submission_read, owned_by(8))
+    assert not allowed(staff, Permission.response_draft, owned_by(None))  # not assigned yet: the secretariat's
+    assert not allowed(account(Role.department_staff), Permission.submission_read, owned_by(None))
+    assert not allowed(staff, Permission.personal_data_read, owned_by(7))  # the permission itself first
+
+
+def test_an_inactive_account_and_a_role_without_a_scope_reach_nothing():
+    assert not allowed(account(Role.secretariat, active=False), Permission.submission_read)
+    member = account(Role.member, department_id=7)
+    assert allowed(member, Permission.committee_question_send)
+    assert not allowed(member, Permission.submission_read, owned_by(7))
+
+
+def test_the_sql_scope_says_what_allowed_says():
+    column = sa.column("department_id")
+    assert str(scope_condition(account(Role.secretariat), column)) == "true"
+    assert (
+        str(scope_condition(account(Role.department_staff, department_id=7), column))
+        == "department_id = :department_id_1"
+    )
+    assert str(scope_condition(account(Role.department_staff), column)) == "false"
+    assert str(scope_condition(account(Role.member, department_id=7), column)) == "false"
+
+
+def test_duties_and_committee_roles_come_from_the_map():
+    assert roles_with(Permission.second_factor) == {Role.administrator, Role.secretariat, Role.department_staff}
+    assert roles_with(Permission.committee_question_send) == set(QUESTIONS_COUNT_AS)

@@ -28,6 +28,7 @@ from comments.clock import JAPAN
 from comments.domain import DomainError
 from comments.domain import consultations as operations
 from comments.domain.deadlines import end_of_day, period_days
+from comments.domain.departments import department_names
 from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT
 from comments.extensions import db
 from comments.ingestion.draft_import import DraftUnreadable, ParsedSection, sections_from_docx, sections_from_text
@@ -54,7 +55,9 @@ def list_consultations():
 
 
 def _render_edit(form: ConsultationForm, consultation: Consultation | None):
-    return render_template("staff/consultation_edit.html", form=form, consultation=consultation)
+    return render_template(
+        "staff/consultation_edit.html", form=form, consultation=consultation, departments=department_names()
+    )
 
 
 def _to_show(consultation_id: int) -> str:
@@ -102,6 +105,7 @@ def edit_consultation(consultation_id: int):
             opens_on=consultation.opens_at.astimezone(JAPAN).date(),
             closes_on=(consultation.closes_at.astimezone(JAPAN) - timedelta(microseconds=1)).date(),
             postal_rule=consultation.postal_rule.value,
+            department=consultation.department.name if consultation.department else "",
         )
         return _render_edit(form, consultation)
     form = ConsultationForm()

@@ -10,7 +10,7 @@ from comments.blueprints.staff import bp
 from comments.blueprints.staff.inbox_forms import CHANNEL_CHOICES, KIND_CHOICES, InboxFilterForm, RevealPersonalDataForm
 from comments.blueprints.uploads import download_response
 from comments.blueprints.views import commit_change, load
-from comments.domain.inbox import InvalidCursorError, can_read_submissions, list_inbox, reveal_personal_data
+from comments.domain.inbox import InvalidCursorError, list_inbox, reveal_personal_data
 from comments.extensions import db
 from comments.models import Consultation, Submission
 from comments.permissions import Permission, require
@@ -24,7 +24,8 @@ def _labels() -> dict:
 
 
 def _readable(consultation: Consultation) -> bool:
-    return can_read_submissions(current_user, consultation)
+    """Whether the user may read the consultation's submissions: its department's staff, the secretariat."""
+    return current_user.can(Permission.submission_read, consultation)
 
 
 def _load_submission(submission_id: int) -> Submission:

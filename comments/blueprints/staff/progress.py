@@ -13,8 +13,6 @@ from comments import clock
 from comments.blueprints.staff import bp
 from comments.blueprints.views import load
 from comments.domain import progress
-from comments.domain.inbox import can_read_submissions
-from comments.domain.responses import can_see_department
 from comments.models import Consultation
 from comments.permissions import Permission, require
 
@@ -80,7 +78,9 @@ def approval_chart(days: list[progress.ApprovalDay]) -> dict | None:
 def show_progress(consultation_id: int):
     """The items of a consultation by the state of their response, by department and by due date; the
     overdue items; and the approvals over time, as a chart and as a table of the same numbers."""
-    consultation = load(Consultation, consultation_id, visible=lambda found: can_read_submissions(current_user, found))
+    consultation = load(
+        Consultation, consultation_id, visible=lambda found: current_user.can(Permission.submission_read, found)
+    )
     today = clock.japan_today()
     overdue = progress.overdue_items(consultation, today)
     approvals = progress.approvals_by_day(consultation)
@@ -94,7 +94,7 @@ def show_progress(consultation_id: int):
         by_department=progress.counts_by_department(consultation),
         by_due_date=progress.counts_by_due_date(consultation),
         overdue=overdue,
-        linked={row.item_id for row in overdue if can_see_department(current_user, row.department_id)},
+        linked={row.item_id for row in overdue if current_user.can(Permission.response_draft, row)},
         approvals=approvals,
         chart=approval_chart(approvals),
     )

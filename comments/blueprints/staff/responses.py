@@ -33,7 +33,7 @@ from comments.transactions import begin_write, lock_for_change
 
 def _load_item(item_id: int) -> Item:
     """The item, or 404 when it does not exist or belongs to another department (R26)."""
-    return load(Item, item_id, visible=lambda item: workflow.can_see_item(current_user, item))
+    return load(Item, item_id, visible=lambda item: current_user.can(Permission.response_draft, item))
 
 
 def _revision_pair(revisions) -> tuple[tuple | None, str | None]:
@@ -126,8 +126,6 @@ def _render_response(
         review_form=review_form or SubmitForReviewForm(formdata=None),
         comment_form=comment_form or ReviewCommentForm(formdata=None),
         approve_form=approve_form or ApproveForm(formdata=None),
-        may_approve=current_user.can(Permission.response_approve),
-        can_see_item=lambda other: workflow.can_see_item(current_user, other),
     )
 
 

@@ -1,0 +1,76 @@
+"""Migrations that move data, run on a database of their own from the revision before them (style rule 12)."""
+
+from __future__ import annotations
+
+import pytest
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import inspect, text
+
+from comments import create_app
+from comments.extensions import db
+from config import TestingConfig
+from tests import dbutil
+
+pytestmark = pytest.mark.no_db_session
+
+BEFORE_DEPARTMENT_IDS = "bb4f8012858d"
+CONSULTATION = (
+    "INSERT INTO consultations (slug, title, affair, system_name, department, evaluation_group, summary, status,"
+    " opens_at, closes_at, require_name, require_contact, created_at)"
+    " VALUES (:slug, 't', 'a', '', :department, '', '', 'open', '2015-06-22 00:00:00', '2015-07-22 00:00:00',"
+    " false, false, '2015-06-01 00:00:00')"
+)
+
+
+@pytest.fixture
+def fresh_app(tmp_path):
+    url = dbutil.create_database(tmp_path, "migration")
+    app = create_app(
+        TestingConfig, SQLALCHEMY_DATABASE_URI=url, INSTANCE_PATH=tmp_path, ATTACHMENT_STORAGE=tmp_path / "files"
+    )
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+    dbutil.drop_database(url)
+
+
+def _departments_of_consultations() -> dict[str, str | None]:
+    rows = db.session.execute(
+        text(
+            "SELECT consultations.slug, departments.name FROM consultations"
+            " LEFT JOIN departments ON departments.id = consultations.department_id"
+        )
+    )
+    return dict(rows.all())
+
+
+def test_consultations_belong_to_the_department_whose_name_was_typed(fresh_app):
+    with fresh_app.app_context():
+        upgrade(revision=BEFORE_DEPARTMENT_IDS)
+        db.session.execute(text("INSERT INTO departments (name) VALUES ('健康保険課')"))
+        for slug, typed in (
+            ("exact", "健康保険課"),
+            ("spaced", " 健康保険課\u3000 "),
+            ("new", "介護保険課"),
+            ("blank", " "),
+        ):
+            db.session.execute(text(CONSULTATION), {"slug": slug, "department": typed})
+        db.session.commit()
+
+        upgrade()
+        assert _departments_of_consultations() == {
+            "exact": "健康保険課",
+            "spaced": "健康保険課",
+            "new": "介護保険課",
+            "blank": None,
+        }
+        names = db.session.execute(text("SELECT name FROM departments ORDER BY name")).scalars().all()
+        assert names == ["介護保険課", "健康保険課"]
+        assert "department" not in {
+            column["name"] for column in inspect(db.session.connection()).get_columns("consultations")
+        }
+        db.session.commit()
+
+        downgrade(revision=BEFORE_DEPARTMENT_IDS)
+        typed = dict(db.session.execute(text("SELECT slug, department FROM consultations")).all())
+        assert typed == {"exact": "健康保険課", "spaced": "健康保険課", "new": "介護保険課", "blank": ""}

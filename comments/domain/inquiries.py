@@ -1,5 +1,5 @@
-"""Inquiries (照会): a question forwarded to an outside body for the items it serves, and its answer
-(issue 5, point 4). Some answers come back confidential: only those marked public reach the packet."""
+"""Inquiries (照会): a question forwarded to an outside body for the items it serves, and its answer. Some
+answers come back confidential: only those marked public reach the packet."""
 
 from __future__ import annotations
 

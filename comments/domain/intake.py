@@ -13,7 +13,7 @@ from sqlalchemy import bindparam, select
 from comments.clock import JAPAN
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
-from comments.domain.deadlines import period_accepts
+from comments.domain.deadlines import is_accepting, period_accepts
 from comments.domain.masking import mask_individual_numbers
 from comments.domain.outbox import enqueue_mail
 from comments.domain.receipts import FingerprintedFile, compute_fingerprint, new_receipt_number
@@ -217,7 +217,7 @@ def accept_submission(
         if staff_entry is not None:
             late = is_late(consultation, draft.channel, staff_entry)
         else:
-            late = not period_accepts(consultation.status, consultation.opens_at, consultation.closes_at, received_at)
+            late = not is_accepting(consultation, received_at)
     receipt_number = _lock_period_and_draw_receipt(
         consultation, received_at, judge_period=staff_entry is None and draft.member_id is None
     )

@@ -1,4 +1,4 @@
-"""How far the responses of a consultation have come (issue 5, point 6): items counted by the state of
+"""How far the responses of a consultation have come: items counted by the state of
 their response, by department and by due date, the items past their due date, and the approvals day by
 day. Every count is one SQL aggregate; nothing here loads the items themselves.
 

@@ -1,5 +1,5 @@
 """Published results (意見募集の結果): a redacted copy of every line, prepared, checked, then published in one
-step (issue 5, point 8; R04-R07).
+step (R04-R07).
 
 Preparing copies each item's (or group's) gist and approved response into ``PublicationEntry`` rows and
 removes, automatically and with a recorded reason each time: the names, e-mail addresses and contact

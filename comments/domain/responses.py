@@ -1,4 +1,4 @@
-"""Responses (市の考え方): drafted with every save kept, reviewed, approved by someone else (issue 5, point 5).
+"""Responses (市の考え方): drafted with every save kept, reviewed, approved by someone else.
 
 States: drafting -> in_review -> approved. Any save returns the response to drafting, so an edit after
 approval needs approving again. The approver is never the last author (R25) and must have signed in

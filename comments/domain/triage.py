@@ -1,5 +1,5 @@
 """Triage: a submission split into items and parts that are not an opinion, items grouped by purport and
-assigned to departments (issue 5, points 1 to 3).
+assigned to departments.
 
 The submission is never changed (R06): an item is a span of its text by character offsets, with a gist
 written by staff. A submission is fully triaged when every non-blank character of its text lies in one
@@ -21,7 +21,7 @@ from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.responses import is_overdue, response_states
-from comments.domain.splitting import propose_spans
+from comments.domain.splitting import coverage_gaps, propose_spans, spans_are_valid
 from comments.extensions import db
 from comments.models import (
     Consultation,
@@ -68,7 +68,7 @@ def _taken_spans(submission: Submission) -> list[tuple[int, int]]:
 def _check_span(submission: Submission, start: int, end: int, taken: list[tuple[int, int]]) -> None:
     if not 0 <= start < end <= len(submission.body):
         raise TriageError(_l("The part chosen is not inside the submission's text."), field="span")
-    if any(start < other_end and other_start < end for other_start, other_end in taken):
+    if not spans_are_valid(len(submission.body), sorted([*taken, (start, end)])):
         raise TriageError(_l("That part overlaps an item or a part already marked; adjust the split."), field="span")
 
 
@@ -125,25 +125,7 @@ def mark_not_an_opinion(
 
 def untriaged_parts(submission: Submission) -> list[tuple[int, int]]:
     """The spans of the text in no item and no marked part, trimmed of blanks; whitespace-only gaps ignored."""
-    return _gaps(submission.body, _taken_spans(submission))
-
-
-def _gaps(text: str, taken: list[tuple[int, int]]) -> list[tuple[int, int]]:
-    """The parts of ``text`` outside the sorted spans ``taken``, trimmed of blanks; whitespace-only ones ignored."""
-    gaps, position = [], 0
-    for start, end in [*taken, (len(text), len(text))]:
-        part = text[position:start]
-        if start > position and part.strip():
-            # The gap without its surrounding blanks: exactly the words nobody has triaged.
-            leading = len(part) - len(part.lstrip())
-            trailing = len(part) - len(part.rstrip())
-            gaps.append((position + leading, start - trailing))
-        position = max(position, end)
-    return gaps
-
-
-def is_fully_triaged(submission: Submission) -> bool:
-    return not untriaged_parts(submission)
+    return coverage_gaps(submission.body, _taken_spans(submission))
 
 
 def group_items(items: list[Item], *, gist: str, created_by: User, actor: Actor) -> SamePurportGroup:
@@ -381,7 +363,7 @@ def triage_progress(consultation: Consultation) -> TriageProgress:
             taken.setdefault(submission_id, []).append((start, end))
     counted, fully_triaged, to_triage, waiting = 0, 0, [], []
     for submission_id, receipt_number, body, late, included in rows:
-        left = len(_gaps(body, sorted(taken.get(submission_id, []))))
+        left = len(coverage_gaps(body, taken.get(submission_id, [])))
         if late and included is None:
             waiting.append(SubmissionProgress(submission_id, receipt_number, left))
             continue

@@ -1,4 +1,4 @@
-"""The back office of issue 5 in headless Chromium: triage, the queue, the response page with its diff,
+"""The back office's response work in headless Chromium: triage, the queue, the response page with its diff,
 templates, inquiries, progress, meetings and the printable packet, the results, and the public results.
 
 The data are made on the live server's database with the domain functions (a consultation of its own per

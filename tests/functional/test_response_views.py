@@ -1,6 +1,5 @@
 """The response workflow through its pages: the departments' queue, drafting with revisions and diffs,
-review, approval by someone else with the password typed again, and templates applied in bulk (issue 5;
-R25-R27)."""
+review, approval by someone else with the password typed again, and templates applied in bulk (R25-R27)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The periodic account review and the audit-trail review page (issue 3, points 6 and 7)."""
+"""The periodic account review and the audit-trail review page."""
 
 from __future__ import annotations
 

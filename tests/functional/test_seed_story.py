@@ -1,4 +1,4 @@
-"""The seed's story from the outside in (issue 5, "Done when"): the third meeting of the 特定個人情報保護評価部会
+"""The seed's story from the outside in: the third meeting of the 特定個人情報保護評価部会
 on the 後期高齢者医療事務 assessment, played through the pages only.
 
 Citizens comment on the draft through the public form and a committee member asks two questions through

@@ -1,5 +1,5 @@
 """The secretariat's triage pages through HTTP: splitting a submission into items, the items list with its
-filters, same-purport groups (confirmed and suggested), assignment and carrying over (issue 5, points 1-3)."""
+filters, same-purport groups (confirmed and suggested), assignment and carrying over."""
 
 from __future__ import annotations
 

@@ -24,14 +24,31 @@ from tests import dbutil, factories
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
 
 
+UNIT_TESTS = Path(__file__).parent / "unit"
+
+
 def pytest_report_header(config):
-    return f"database backend: {dbutil.backend()}"
+    header = f"database backend: {dbutil.backend()}"
+    if dbutil.backend() == "postgresql":
+        header += "; unit and database-independent tests run on the SQLite pass only (deselected here)"
+    return header
+
+
+def runs_on_the_sqlite_pass_only(item) -> bool:
+    """Tests that touch no database (tests/unit) or nothing database-specific (marked database_independent:
+    the browser, the naughty strings) prove nothing more on PostgreSQL than on SQLite."""
+    return item.path.is_relative_to(UNIT_TESTS) or item.get_closest_marker("database_independent") is not None
 
 
 def pytest_collection_modifyitems(config, items):
-    """On the PostgreSQL pass, skip visibly when there is no server, or stop when one is required."""
+    """On the PostgreSQL pass, leave out what the SQLite pass proves alone; skip visibly when there is no
+    server, or stop when one is required."""
     if dbutil.backend() != "postgresql":
         return
+    deselected = [item for item in items if runs_on_the_sqlite_pass_only(item)]
+    if deselected:
+        config.hook.pytest_deselected(items=deselected)
+        items[:] = [item for item in items if not runs_on_the_sqlite_pass_only(item)]
     reason = dbutil.postgres_unreachable_reason()
     if reason is None:
         return

@@ -42,7 +42,7 @@ MISSING_CHROMIUM = "Chromium not found; install Debian's chromium to run browser
 TIMEOUT_MS = 15_000
 
 # Every test of this folder runs against the live server, outside the rolled-back transaction.
-BROWSER_MARKS = [pytest.mark.browser, pytest.mark.no_db_session]
+BROWSER_MARKS = [pytest.mark.browser, pytest.mark.no_db_session, pytest.mark.database_independent]
 
 
 def chromium_path() -> str | None:

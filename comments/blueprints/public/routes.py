@@ -22,7 +22,7 @@ from comments.blueprints.form_errors import put_domain_error
 from comments.blueprints.public import bp
 from comments.blueprints.public.forms import CommentForm
 from comments.blueprints.uploads import download_response, read_uploads
-from comments.blueprints.views import commit_or_discard
+from comments.blueprints.views import commit_or_discard, load
 from comments.domain.deadlines import phase, time_remaining
 from comments.domain.intake import PeriodClosedError, SubmissionInvalidError, accept_submission
 from comments.domain.masking import MASK, contains_individual_number
@@ -92,9 +92,9 @@ def show_results(slug: str):
 @bp.get("/consultations/<slug>/materials/<int:material_id>")
 def download_material(slug: str, material_id: int):
     consultation = load_listed_consultation(slug)
-    material = db.session.get(Material, material_id)
-    if material is None or material.consultation_id != consultation.id or not material.public:
-        abort(404)
+    material = load(
+        Material, material_id, visible=lambda found: found.consultation_id == consultation.id and found.public
+    )
     return download_response(material.sha256, material.filename, material.content_type)
 
 

@@ -57,6 +57,15 @@ def seed_demo_command():
         click.echo(f"Demo accounts already present; see {Path(current_app.instance_path) / 'demo-accounts.txt'}")
 
 
+worker_interval = click.option(
+    "--interval",
+    default=10.0,
+    show_default=True,
+    type=click.FloatRange(min=0.1),
+    help="Seconds between the worker's passes once every job has caught up.",
+)
+
+
 @click.group(cls=AppGroup)
 def outbox():
     """The outbox of mail waiting to be sent."""
@@ -64,13 +73,7 @@ def outbox():
 
 @outbox.command("send")
 @click.option("--once", is_flag=True, help="Send what is due now and exit (for cron).")
-@click.option(
-    "--interval",
-    default=10.0,
-    show_default=True,
-    type=click.FloatRange(min=0.1),
-    help="Seconds between passes when running as a worker.",
-)
+@worker_interval
 @click.option(
     "--batch-size",
     default=50,
@@ -92,13 +95,7 @@ def outbox_send(once: bool, interval: float, batch_size: int):
 
 @click.command("worker")
 @click.option("--once", is_flag=True, help="One pass of every job, then exit (for cron).")
-@click.option(
-    "--interval",
-    default=10.0,
-    show_default=True,
-    type=click.FloatRange(min=0.1),
-    help="Seconds between passes once every job has caught up.",
-)
+@worker_interval
 @with_appcontext
 def worker_command(once: bool, interval: float):
     """Run the worker: send the outbox's mail, seal the audit trail, index new submissions for search.

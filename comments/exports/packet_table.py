@@ -74,11 +74,19 @@ def inquiry_lines(inquiry: PacketInquiry, labels: Mapping[str, str]) -> list[str
     return lines
 
 
-def _gist(row: PacketRow, labels: Mapping[str, str]) -> list[tuple[str, bool]]:
+def _leading_cells(row: PacketRow, labels: Mapping[str, str]):
+    """The cells both tables begin with: number, section and page, submitter, kind, and the gist (with the
+    count of a same-purport group)."""
     gist = [(row.gist, False)]
     if row.group_count > 1:
         gist.append((fill_label(labels["group_count"], count=row.group_count), True))
-    return gist
+    return (
+        [(row.number, False)],
+        [(where(row, labels), False)],
+        [(row.submitter_kind, False)],
+        [(row.kind, False)],
+        gist,
+    )
 
 
 def main_cells(row: PacketRow, labels: Mapping[str, str]):
@@ -86,25 +94,9 @@ def main_cells(row: PacketRow, labels: Mapping[str, str]):
     response = [(row.response or labels["response_pending"], False)]
     for inquiry in row.inquiries:
         response.extend((line, index == 0) for index, line in enumerate(inquiry_lines(inquiry, labels)))
-    return (
-        [(row.number, False)],
-        [(where(row, labels), False)],
-        [(row.submitter_kind, False)],
-        [(row.kind, False)],
-        _gist(row, labels),
-        response,
-        [(row.category, False)],
-        [(row.change, False)],
-    )
+    return (*_leading_cells(row, labels), response, [(row.category, False)], [(row.change, False)])
 
 
 def carried_over_cells(row: PacketRow, reason: str, labels: Mapping[str, str]):
     """The cells of a carried-over row, in ``CARRIED_OVER_COLUMNS`` order."""
-    return (
-        [(row.number, False)],
-        [(where(row, labels), False)],
-        [(row.submitter_kind, False)],
-        [(row.kind, False)],
-        _gist(row, labels),
-        [(reason, False)],
-    )
+    return (*_leading_cells(row, labels), [(reason, False)])

@@ -7,12 +7,12 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField
 from wtforms.validators import Length, Optional
 
+from comments.blueprints.fields import ANY, ANY_CHOICE, YES_NO_CHOICES, yes_no
 from comments.domain.inbox import InboxFilters
 from comments.models import Channel, SubmitterKind
 
-ANY = ""
 CHANNEL_CHOICES = [
-    SelectChoice(ANY, _l("Any")),
+    ANY_CHOICE,
     SelectChoice(Channel.web.value, _l("Web form")),
     SelectChoice(Channel.email.value, _l("E-mail")),
     SelectChoice(Channel.upload.value, _l("Upload")),
@@ -21,18 +21,13 @@ CHANNEL_CHOICES = [
     SelectChoice(Channel.in_person.value, _l("In person")),
 ]
 KIND_CHOICES = [
-    SelectChoice(ANY, _l("Any")),
+    ANY_CHOICE,
     SelectChoice(SubmitterKind.citizen.value, _l("Resident, worker or student of the city")),
     SelectChoice(SubmitterKind.organisation.value, _l("Business or organisation")),
     SelectChoice(SubmitterKind.member.value, _l("Committee member")),
     SelectChoice(SubmitterKind.observer.value, _l("Observer")),
     SelectChoice(SubmitterKind.other.value, _l("Other")),
 ]
-YES_NO_CHOICES = [SelectChoice(ANY, _l("Either")), SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
-
-
-def _yes_no(value: str) -> bool | None:
-    return {"yes": True, "no": False}.get(value)
 
 
 class InboxFilterForm(FlaskForm):
@@ -54,8 +49,8 @@ class InboxFilterForm(FlaskForm):
         return InboxFilters(
             channel=Channel(self.channel.data) if self.channel.data else None,
             submitter_kind=SubmitterKind(self.submitter_kind.data) if self.submitter_kind.data else None,
-            late=_yes_no(self.late.data),
-            has_attachments=_yes_no(self.attachments.data),
+            late=yes_no(self.late.data),
+            has_attachments=yes_no(self.attachments.data),
             received_from=self.received_from.data,
             received_to=self.received_to.data,
             query=(self.q.data or "").strip(),

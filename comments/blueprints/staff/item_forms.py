@@ -7,22 +7,17 @@ from flask_wtf import FlaskForm
 from wtforms import DateField, SelectChoice, SelectField, SelectMultipleField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, ValidationError
 
+from comments.blueprints.fields import ANY, ANY_CHOICE, YES_NO_CHOICES, yes_no
 from comments.domain.triage import ItemFilters
 from comments.labels import LABELS, NO_RESPONSE_LABEL
 from comments.models import ResponseState
 
-ANY = ""
 NONE = "none"
 RESPONSE_STATE_CHOICES = [
-    SelectChoice(ANY, _l("Any")),
+    ANY_CHOICE,
     SelectChoice(NONE, NO_RESPONSE_LABEL),
     *[SelectChoice(state.value, LABELS[state]) for state in ResponseState],
 ]
-YES_NO_CHOICES = [SelectChoice(ANY, _l("Either")), SelectChoice("yes", _l("Yes")), SelectChoice("no", _l("No"))]
-
-
-def _yes_no(value: str) -> bool | None:
-    return {"yes": True, "no": False}.get(value)
 
 
 class ItemFilterForm(FlaskForm):
@@ -38,7 +33,7 @@ class ItemFilterForm(FlaskForm):
 
     def offer_departments(self, departments) -> None:
         self.department.choices = [
-            SelectChoice(ANY, _l("Any")),
+            ANY_CHOICE,
             SelectChoice(NONE, _l("Not assigned")),
             *[SelectChoice(str(department.id), department.name) for department in departments],
         ]
@@ -48,8 +43,8 @@ class ItemFilterForm(FlaskForm):
         return ItemFilters(
             response_states=None if state == ANY else frozenset({None if state == NONE else ResponseState(state)}),
             department_ids=None if department == ANY else frozenset({None if department == NONE else int(department)}),
-            overdue=_yes_no(self.overdue.data),
-            carried_over=_yes_no(self.carried_over.data),
+            overdue=yes_no(self.overdue.data),
+            carried_over=yes_no(self.carried_over.data),
         )
 
 

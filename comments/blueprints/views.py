@@ -63,7 +63,7 @@ def post_change(
     """Validate ``form``, then make the change ``call`` and answer with a 303 to ``then``, ``done`` flashed.
 
     ``page`` renders the page again, with ``form`` and its errors, for a refusal (422); without it a refusal
-    is flashed and the browser goes to ``then`` all the same (a form of one button). ``lock`` is what the
+    is flashed and the browser goes to ``then`` all the same (a form of one button; ``then`` is then a URL). ``lock`` is what the
     change is about: read again and locked before ``call`` (comments/transactions.py). A domain refusal is
     put on the field it names (through ``renamed``), else on ``field``, else at the top of the form.
     ``then`` and ``done`` may be functions of what ``call`` returned; they are evaluated before the commit,
@@ -136,7 +136,7 @@ def _form_errors(form) -> list[str]:
 
 
 def redirect_to(url: str) -> Response:
-    """The answer to a POST that changed nothing or changed it elsewhere: 303 to ``url``."""
+    """A POST's answer that sends the browser on to ``url`` (303: the next request is a GET)."""
     return redirect(url, code=303)
 
 

@@ -105,8 +105,8 @@ def edit_consultation(consultation_id: int):
             opens_on=consultation.opens_at.astimezone(JAPAN).date(),
             closes_on=(consultation.closes_at.astimezone(JAPAN) - timedelta(microseconds=1)).date(),
             postal_rule=consultation.postal_rule.value,
-            department=consultation.department.name if consultation.department else "",
         )
+        form.department.data = consultation.department_name  # by name: the form names what the person typed
         return _render_edit(form, consultation)
     form = ConsultationForm()
     return post_change(

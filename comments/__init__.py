@@ -12,7 +12,7 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from comments import clock, extensions, storage
+from comments import clock, extensions, logs, storage
 from comments.extensions import babel, csrf, db, limiter, login_manager, migrate
 from comments.transactions import install_sqlite_hooks
 from config import BASE_DIR, Config, config_from_environment
@@ -55,6 +55,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     from comments.cli import register_commands
 
     register_commands(app)
+    logs.install()
     logging.getLogger("comments").setLevel(logging.INFO)
     return app
 

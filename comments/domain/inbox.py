@@ -7,19 +7,23 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
-from sqlalchemy import exists, func, select, tuple_
+from sqlalchemy import delete, exists, func, select, tuple_
 
+from comments import clock
 from comments.clock import JAPAN
 from comments.domain.audit import Actor, record_event
+from comments.domain.masking import masked
 from comments.domain.search import match_submission_ids, search_match_condition, terms_match_clause
 from comments.extensions import db
 from comments.models import (
     Attachment,
     Channel,
     Consultation,
+    InboxSearch,
     Submission,
     SubmissionSearch,
     Submitter,
@@ -307,3 +311,39 @@ def reveal_personal_data(submission: Submission, user: User, actor: Actor) -> Su
     """
     record_event(actor, "personal_data.viewed", submission, user_id=user.id, receipt_number=submission.receipt_number)
     return submission.submitter
+
+
+# --- Searches kept under an opaque id (R37) -----------------------------------------------------------
+
+# How long a search's text is kept: a working day. An inbox address with an older id shows no search.
+SEARCH_KEPT = timedelta(hours=12)
+
+
+def save_search(user: User, consultation: Consultation, query: str) -> InboxSearch:
+    """Keep ``query`` (individual numbers masked) under a new random id, for the inbox's address to name
+    instead of the text; the user's searches older than ``SEARCH_KEPT`` go."""
+    forget_old_searches()
+    search = InboxSearch(
+        id=secrets.token_urlsafe(32), user_id=user.id, consultation_id=consultation.id, query=masked(query.strip())
+    )
+    db.session.add(search)
+    db.session.flush()
+    return search
+
+
+def saved_search(search_id: str, user: User, consultation: Consultation) -> str | None:
+    """The text of the user's own search of this inbox, or None when the id is unknown, another's or old."""
+    search = db.session.get(InboxSearch, search_id[:43]) if search_id else None
+    if (
+        search is None
+        or search.user_id != user.id
+        or search.consultation_id != consultation.id
+        or clock.now() - search.created_at > SEARCH_KEPT
+    ):
+        return None
+    return search.query
+
+
+def forget_old_searches() -> int:
+    """Delete every search older than ``SEARCH_KEPT``; return how many."""
+    return db.session.execute(delete(InboxSearch).where(InboxSearch.created_at < clock.now() - SEARCH_KEPT)).rowcount

@@ -14,10 +14,10 @@ from comments.clock import JAPAN
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.deadlines import is_accepting, period_accepts
-from comments.domain.masking import mask_individual_numbers
+from comments.domain.masking import contains_individual_number, mask_individual_numbers
 from comments.domain.outbox import enqueue_mail
 from comments.domain.receipts import FingerprintedFile, compute_fingerprint, new_receipt_number
-from comments.domain.uploads import CheckedFile
+from comments.domain.uploads import CheckedFile, MaskedFile, NumberInFileError, mask_file
 from comments.extensions import db
 from comments.models import (
     Attachment,
@@ -68,14 +68,14 @@ class AcceptedSubmission:
     created_blobs: list[str]
 
 
-def _mask_attachment(file: CheckedFile) -> tuple[CheckedFile, int]:
-    """Text attachments are masked like the comment itself; PDF and Word files cannot be rewritten safely."""
-    if not file.content_type.startswith("text/plain"):
-        return file, 0
-    masked, count = mask_individual_numbers(file.data.decode("utf-8"))
-    if not count:
-        return file, 0
-    return CheckedFile(filename=file.filename, content_type=file.content_type, data=masked.encode("utf-8")), count
+def _masked_files(draft: SubmissionDraft, *, staff: bool) -> list[MaskedFile]:
+    """The draft's files with every individual number masked. A PDF holding one is refused where the sender
+    is there to send it again (the public form, staff keying in), else replaced by its masked text."""
+    convert_pdf = not staff and draft.channel in (Channel.email, Channel.upload)
+    try:
+        return [mask_file(file, convert_pdf=convert_pdf) for file in draft.files]
+    except NumberInFileError as error:
+        raise SubmissionInvalidError(error.message, field="attachments") from None
 
 
 def _check_draft(consultation: Consultation, draft: SubmissionDraft) -> None:
@@ -114,6 +114,15 @@ def _check_draft(consultation: Consultation, draft: SubmissionDraft) -> None:
     if "\n" in draft.email or "\r" in draft.email:
         # R34: nothing a person types may reach a mail header with a line break in it.
         raise SubmissionInvalidError(_l("Enter a valid e-mail address."), field="email")
+    if contains_individual_number(draft.email):
+        # The address is kept and mailed to as it is, so a number in it cannot be masked: refused.
+        raise SubmissionInvalidError(
+            _l(
+                "The e-mail address holds what looks like an individual number (マイナンバー), which the city "
+                "may not keep. Enter an address without it, or leave the field empty."
+            ),
+            field="email",
+        )
     if len(draft.files) > config["ATTACHMENT_MAX_FILES"]:
         raise SubmissionInvalidError(
             _l("Attach at most %(count)d files.", count=config["ATTACHMENT_MAX_FILES"]), field="attachments"
@@ -226,12 +235,9 @@ def accept_submission(
     body, masked = mask_individual_numbers(clean_text(draft.body))
     name, masked_name = mask_individual_numbers(clean_line(draft.name))
     contact, masked_contact = mask_individual_numbers(clean_text(draft.contact))
-    files = []
-    for file in draft.files:
-        masked_file, count = _mask_attachment(file)
-        files.append(masked_file)
-        masked += count
-    masked += masked_name + masked_contact
+    masked_files = _masked_files(draft, staff=staff_entry is not None)
+    files = [masked_file.file for masked_file in masked_files]
+    masked += sum(masked_file.numbers for masked_file in masked_files) + masked_name + masked_contact
     email = clean_line(draft.email)
 
     submission = Submission(
@@ -258,7 +264,7 @@ def accept_submission(
     )
     created: list[str] = []
     try:
-        for position, file in enumerate(files, start=1):
+        for position, (file, masked_file) in enumerate(zip(files, masked_files, strict=True), start=1):
             sha256, was_created = blob_store.put(file.data)
             if was_created:
                 created.append(sha256)
@@ -269,6 +275,7 @@ def accept_submission(
                     content_type=file.content_type,
                     size=file.size,
                     sha256=sha256,
+                    converted_from=masked_file.converted_from,
                 )
             )
         db.session.add(submission)

@@ -12,6 +12,7 @@ from email.utils import make_msgid
 from flask import current_app
 
 from comments import clock
+from comments.domain.masking import contains_individual_number, masked
 from comments.extensions import db
 from comments.models import OutboxMessage
 
@@ -26,6 +27,13 @@ def _header_safe(value: str) -> str:
     return value
 
 
+def _address(value: str) -> str:
+    """An address to send to; one holding an individual number is refused where it was typed, never here."""
+    if contains_individual_number(value):
+        raise ValueError("an individual number in a recipient address")
+    return _header_safe(value)
+
+
 def enqueue_mail(*, to: str, subject: str, body: str, submission=None) -> OutboxMessage:
     """Add a message to the outbox; it is sent by the worker once the transaction commits.
 
@@ -35,9 +43,9 @@ def enqueue_mail(*, to: str, subject: str, body: str, submission=None) -> Outbox
     """
     message = OutboxMessage(
         message_id=make_msgid(domain=current_app.config["MAIL_MESSAGE_ID_DOMAIN"]),
-        to_address=_header_safe(to),
-        subject=_header_safe(subject),
-        body_text=body,
+        to_address=_address(to),
+        subject=_header_safe(masked(subject)),
+        body_text=masked(body),
         submission=submission,
         next_attempt_at=clock.now(),
     )

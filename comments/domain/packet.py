@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 
 from comments.clock import JAPAN
 from comments.domain import DomainError
+from comments.domain.masking import masked
 from comments.domain.responses import responses_of
 from comments.extensions import db
 from comments.labels import label
@@ -188,16 +189,17 @@ def _row(items: list[Item], gist: str, response: Response | None, inquiries: lis
         page=section.page if section else None,
         submitter_kind=" / ".join(sorted(label(kind) for kind in kinds)),
         kind=label(first.kind),
-        gist=gist,
-        response=response.body if approved else "",
+        # Staff write these; a number copied into one by hand never leaves in a packet (R14).
+        gist=masked(gist),
+        response=masked(response.body) if approved else "",
         category=label(response.category) if approved and response.category else "",
-        change=response.change_made if approved else "",
+        change=masked(response.change_made) if approved else "",
         group_count=len(items),
         inquiries=tuple(
             PacketInquiry(
                 body_name=inquiry.body_name,
-                question=inquiry.question,
-                answer=inquiry.answer if inquiry.answer_public else "",
+                question=masked(inquiry.question),
+                answer=masked(inquiry.answer) if inquiry.answer_public else "",
                 answered_on=inquiry.answered_on if inquiry.answer_public else None,
             )
             for inquiry in inquiries

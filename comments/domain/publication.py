@@ -12,6 +12,7 @@ keep the full originals (R05).
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from flask_babel import force_locale
@@ -40,10 +41,51 @@ from comments.models import (
 )
 
 REMOVED = "［削除］"
-_EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# Japanese telephone numbers as people write them: 043-245-5111, 03(1234)5678, 090-1234-5678.
-_PHONE = re.compile(r"(?<![\d-])0\d{1,4}[-‐－(（]\d{1,4}[-‐－)）]\d{3,4}(?![\d-])")
+# An e-mail address, with the half- or full-width at sign and dots, and the spaces people put around the
+# at sign to hide an address from robots (hanako ＠ example.jp).
+# Letters and digits of the Latin alphabet only, half- or full-width: a Japanese word touching the address
+# (「hanako@example.jpまで」) is not part of it.
+_EMAIL = re.compile(
+    r"[A-Za-z0-9Ａ-Ｚａ-ｚ０-９._%+\-．＿＋－]+\s?[@＠]\s?[A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-－]+"
+    r"(?:[.．][A-Za-z0-9Ａ-Ｚａ-ｚ０-９\-－]+)+"
+)
+# A run that may be a telephone number: digits (half- or full-width), with hyphens, dashes, spaces,
+# dots and brackets between them, optionally after +81; judged by ``_is_phone``.
+_PHONE_CANDIDATE = re.compile(
+    r"(?<![0-9０-９])(?:[+＋]\s?[8８][1１][\s\-‐－−]?(?:[(（][0０][)）])?|[(（]?)[0-9０-９]"
+    r"[0-9０-９\-‐－−ー\s.．()（）]{6,18}[0-9０-９](?![0-9０-９])"
+)
 FIELDS = ("gist", "response", "change_made")
+
+
+def _is_phone(candidate: str) -> bool:
+    """Whether a candidate run is a Japanese telephone number: 10 or 11 digits starting with 0 (043-245-5111,
+    090 1234 5678, 0120-123-456), or +81 and the number without its 0 (+81-90-1234-5678), in at most five
+    groups."""
+    normalised = unicodedata.normalize("NFKC", candidate)
+    if len(re.findall(r"\d+", normalised)) > 6:
+        return False
+    digits = re.sub(r"\D", "", normalised)
+    if normalised.lstrip("(（ ").startswith("+"):
+        national = digits[2:]
+        national = national[1:] if national.startswith("0") else national
+        return digits.startswith("81") and len(national) in (9, 10)
+    return digits.startswith("0") and len(digits) in (10, 11)
+
+
+def _remove_phones(text: str) -> tuple[str, int]:
+    count = 0
+
+    def replace(match: re.Match) -> str:
+        nonlocal count
+        if not _is_phone(match.group(0).strip()):
+            return match.group(0)
+        count += 1
+        leading = match.group(0)[: len(match.group(0)) - len(match.group(0).lstrip())]
+        trailing = match.group(0)[len(match.group(0).rstrip()) :]
+        return leading + REMOVED + trailing
+
+    return _PHONE_CANDIDATE.sub(replace, text), count
 
 
 class PublicationError(DomainError):
@@ -100,7 +142,7 @@ def _redact(text: str, field: str, personal: list[str]) -> tuple[str, list[_Remo
     text, count = _EMAIL.subn(REMOVED, text)
     if count:
         removals.append(_Removal(field, str(_l("An e-mail address"))))
-    text, count = _PHONE.subn(REMOVED, text)
+    text, count = _remove_phones(text)
     if count:
         removals.append(_Removal(field, str(_l("A telephone number"))))
     text, count = mask_individual_numbers(text)

@@ -27,6 +27,7 @@ import unicodedata
 
 from sqlalchemy import and_, bindparam, func, or_, select, text
 
+from comments.domain.masking import masked
 from comments.extensions import db
 from comments.models import Submission, SubmissionSearch
 
@@ -85,7 +86,8 @@ def index_pending_submissions(limit: int = 500) -> int:
             [
                 {
                     "submission_id": submission_id,
-                    "terms": search_terms(body),
+                    # Bodies are masked on intake; masked again here, so no number reaches the index (R14).
+                    "terms": search_terms(masked(body)),
                     "consultation_id": consultation_id,
                     "received_at": received_at,
                 }

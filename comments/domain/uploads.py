@@ -1,8 +1,15 @@
-"""Checking uploaded files (R38-R40).
+"""Checking uploaded files (R38-R40) and removing the individual numbers they hold (R14, R66).
 
 A file is accepted only when its extension is on the allow-list *and* its bytes carry the signature
 of that type (the ``filetype`` library reads the signatures). Accepted files are kept by the blob store
 (comments/storage.py) under their SHA-256 and are only ever handed back as downloads (R41).
+
+A file is never kept with an individual number in it. Its name is masked like any text. A text file and
+a Word file are rewritten with the number masked (every part of a Word file that holds text). A PDF
+cannot be rewritten: one whose text holds a number is refused where the sender can be asked to send it
+again without the number (the public form, staff keying in), and elsewhere (e-mail, a member's upload)
+replaced by its text, masked, with the sender told. Pictures cannot be read by the service: staff replace
+one with a redacted copy (see domain/redactions.py).
 """
 
 from __future__ import annotations
@@ -17,7 +24,9 @@ from functools import cached_property
 import filetype
 from flask_babel import lazy_gettext as _l
 
+from comments.documents import decode_text_file, mask_docx, pdf_every_text, tidy_text
 from comments.domain import DomainError
+from comments.domain.masking import MASK, find_individual_numbers, mask_individual_numbers
 from comments.text import clean_line
 
 # extension -> (the MIME type we store, the MIME types filetype may report for its signature)
@@ -56,8 +65,8 @@ class CheckedFile:
 
 
 def sanitise_filename(name: str) -> str:
-    """The original name as safe metadata: no path, no control characters, bounded length."""
-    name = clean_line(unicodedata.normalize("NFC", name or ""))
+    """The original name as safe metadata: no path, no control characters, no individual number, bounded."""
+    name = mask_individual_numbers(clean_line(unicodedata.normalize("NFC", name or "")))[0]
     name = name.replace("\\", "/").rsplit("/", 1)[-1].strip(" .")
     if len(name) > 200:
         stem, dot, ext = name.rpartition(".")
@@ -130,3 +139,63 @@ def check_upload(raw_name: str, data: bytes, *, max_bytes: int) -> CheckedFile:
             )
         )
     return CheckedFile(filename=filename, content_type=content_type, data=data)
+
+
+TEXT_TYPE = ALLOWED_TYPES["txt"][0]
+PDF_TYPE = ALLOWED_TYPES["pdf"][0]
+DOCX_TYPE = ALLOWED_TYPES["docx"][0]
+
+
+class NumberInFileError(DomainError):
+    """A PDF holds an individual number the service cannot remove from it; ``message`` says what to do."""
+
+
+@dataclass(frozen=True)
+class MaskedFile:
+    """A checked file with every individual number it held masked, and what was done to it."""
+
+    file: CheckedFile
+    numbers: int  # how many numbers were masked in it
+    converted_from: str | None = None  # "application/pdf" when a PDF's masked text replaced it
+
+
+def mask_file(file: CheckedFile, *, convert_pdf: bool) -> MaskedFile:
+    """``file`` with every individual number in it masked (see the module docstring).
+
+    A PDF holding a number raises ``NumberInFileError`` unless ``convert_pdf``, which replaces it by a text
+    file of its masked text (``name.pdf.txt``). A PDF that cannot be read whole (a password, damage, too
+    many pages) and a picture are kept as they are: the service cannot look into them.
+    """
+    if file.content_type == TEXT_TYPE:
+        text, count = mask_individual_numbers(file.data.decode("utf-8"))
+        return MaskedFile(_replaced(file, text.encode("utf-8")) if count else file, count)
+    if file.content_type == DOCX_TYPE:
+        data, count = mask_docx(file.data, find_individual_numbers, MASK)
+        return MaskedFile(_replaced(file, data) if count else file, count)
+    if file.content_type == PDF_TYPE:
+        text = pdf_every_text(file.data)
+        if text is None or not find_individual_numbers(text):
+            return MaskedFile(file, 0)
+        if not convert_pdf:
+            raise NumberInFileError(
+                _l(
+                    "“%(name)s” holds what looks like an individual number (マイナンバー), which the city may not "
+                    "keep and cannot remove from a PDF. Remove the number from the file and attach it again, "
+                    "or send without it.",
+                    name=file.filename,
+                ),
+                field="attachments",
+            )
+        masked, count = mask_individual_numbers(tidy_text(text))
+        converted = CheckedFile(filename=file.filename + ".txt", content_type=TEXT_TYPE, data=masked.encode("utf-8"))
+        return MaskedFile(converted, count, converted_from=PDF_TYPE)
+    return MaskedFile(file, 0)
+
+
+def _replaced(file: CheckedFile, data: bytes) -> CheckedFile:
+    return CheckedFile(filename=file.filename, content_type=file.content_type, data=data)
+
+
+def masked_text_of_file(data: bytes) -> str:
+    """A plain-text file's characters with every individual number masked (any encoding people save in)."""
+    return mask_individual_numbers(decode_text_file(data))[0]

@@ -24,13 +24,13 @@ from comments.models.response import (
     ResponseTemplate,
     ReviewComment,
 )
+from comments.models.search import InboxSearch, SubmissionSearch
 from comments.models.submission import (
     Attachment,
     Channel,
     LateDecision,
     Submission,
     SubmissionImmutableError,
-    SubmissionSearch,
     Submitter,
     SubmitterKind,
     TranscriptionCheck,
@@ -49,6 +49,7 @@ __all__ = [
     "Department",
     "InboundMessage",
     "InboundStatus",
+    "InboxSearch",
     "Inquiry",
     "Item",
     "ItemKind",

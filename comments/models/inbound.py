@@ -24,8 +24,9 @@ class InboundMessage(db.Model):
     """One message read by ``flask mail ingest`` or ``flask mail poll``.
 
     ``message_key`` makes a redelivery harmless (R62): the SHA-256 of the Message-ID, or of the raw bytes
-    when a message has none. The raw message is kept in the blob store under ``raw_sha256``, so the
-    secretariat can read what came and a released message is built from exactly those bytes. Nothing in a
+    when a message has none. The raw message is kept in the blob store under ``raw_sha256`` (a masked copy
+    when it held an individual number), so the secretariat can read what came and a released message is
+    built from exactly those bytes. Nothing in a
     header decides anything but the content (R65): the owner comes from the token and its account alone.
     """
 
@@ -38,6 +39,9 @@ class InboundMessage(db.Model):
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     size: Mapped[int]
     raw_sha256: Mapped[str] = mapped_column(String(64))
+    # When the message held an individual number, the blob under ``raw_sha256`` is a masked copy and the
+    # original is not kept: this is the SHA-256 of the original, as evidence of what came (R14).
+    original_sha256: Mapped[str | None] = mapped_column(String(64))
     # The From address and subject as sent; personal data, shown to the secretariat only, on request.
     sender: Mapped[str] = mapped_column(String(254), default="")
     subject: Mapped[str] = mapped_column(String(500), default="")

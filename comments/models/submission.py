@@ -5,7 +5,7 @@ from __future__ import annotations
 import enum
 from datetime import date, datetime
 
-from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint, event, inspect
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, event, inspect
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from comments import clock
@@ -99,6 +99,9 @@ class Attachment(db.Model):
     content_type: Mapped[str] = mapped_column(String(100))
     size: Mapped[int]
     sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # The type of the file that came, when it held an individual number and was replaced by its masked
+    # text ("application/pdf"); None when the file is kept as it came, but for numbers masked in its text.
+    converted_from: Mapped[str | None] = mapped_column(String(100))
 
     submission: Mapped[Submission] = relationship(back_populates="attachments")
 
@@ -111,25 +114,6 @@ def refuse_changes(mapper, connection, target) -> None:
     changed = [attr.key for attr in mapper.column_attrs if state.attrs[attr.key].history.has_changes()]
     if changed:
         raise SubmissionImmutableError(f"{type(target).__name__} {target.id} is immutable; tried to change {changed}")
-
-
-class SubmissionSearch(db.Model):
-    """The searchable form of a submission's text: overlapping character bigrams, space-separated.
-
-    Japanese has no spaces between words, and two-character words (意見, 暗号) are common, so the text is
-    indexed as bigrams on both databases: SQLite through an FTS5 table over this one (kept in step by
-    triggers, see the migration), PostgreSQL through a GIN index on to_tsvector('simple', terms).
-    """
-
-    __tablename__ = "submission_search"
-    __table_args__ = (Index("ix_submission_search_newest", "consultation_id", "received_at", "submission_id"),)
-
-    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
-    terms: Mapped[str] = mapped_column(Text)
-    # Copied from the submission (which never changes), so that a search can find, filter and order its
-    # matches by date in this table alone and join only the page it shows (see domain/inbox.py).
-    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"))
-    received_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
 class TranscriptionCheck(db.Model):

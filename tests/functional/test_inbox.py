@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from datetime import UTC, datetime, timedelta
 from html import unescape
+from urllib.parse import parse_qsl, unquote, urlsplit
 
 import pytest
 from sqlalchemy import select
@@ -18,6 +19,15 @@ from tests.conftest import csrf_token_from
 from tests.factories import make_consultation, make_submission, make_user
 from tests.functional.auth_helpers import sign_in
 from tests.functional.helpers import PDF, post_comment
+
+
+def search(client, consultation, query: str, **filters):
+    """Search the inbox as staff do: the form posted, the text kept under an opaque id, the page shown."""
+    token = csrf_token_from(client.get(inbox_url(consultation)).get_data(as_text=True))
+    response = client.post(inbox_url(consultation), data={"csrf_token": token, "q": query, **filters})
+    assert response.status_code == 303, response.status_code
+    assert query not in unquote(response.headers["Location"])
+    return client.get(response.headers["Location"])
 
 
 def receipts_in(html: str) -> set[str]:
@@ -96,7 +106,7 @@ def test_search_finds_two_character_words_posted_through_the_form(app, client, s
     by_text = {body[:4]: number for number, body in texts.items()}
 
     def found(query):
-        response = secretariat_client.get(inbox_url(consultation), query_string={"q": query})
+        response = search(secretariat_client, consultation, query)
         assert response.status_code == 200
         return receipts_in(response.get_data(as_text=True))
 
@@ -138,7 +148,7 @@ def test_a_search_keeps_its_filter_on_the_next_page(secretariat_client):
     for _ in range(55):
         make_submission(consultation, body="意見です")
     make_submission(consultation, body="別の話")
-    html = secretariat_client.get(inbox_url(consultation), query_string={"q": "意見"}).get_data(as_text=True)
+    html = search(secretariat_client, consultation, "意見").get_data(as_text=True)
     second = secretariat_client.get(next_link(html)).get_data(as_text=True)
     assert len(receipts_in(html)) == 50 and len(receipts_in(second)) == 5
 
@@ -228,11 +238,10 @@ def test_the_worker_makes_new_submissions_searchable(app, client, secretariat_cl
 
     consultation = make_consultation()
     assert post_comment(client, consultation, body="委託先の監督について意見します。").status_code == 303
-    url = f"/staff/consultations/{consultation.id}/inbox"
-    assert len(receipts_in(secretariat_client.get(url, query_string={"q": "委託"}).get_data(as_text=True))) == 0
+    assert len(receipts_in(search(secretariat_client, consultation, "委託").get_data(as_text=True))) == 0
     with app.app_context():
         run_worker(0.01, stop_after=1)
-    assert len(receipts_in(secretariat_client.get(url, query_string={"q": "委託"}).get_data(as_text=True))) == 1
+    assert len(receipts_in(search(secretariat_client, consultation, "委託").get_data(as_text=True))) == 1
 
 
 @pytest.mark.parametrize(("walk_rows", "walk_max"), [(2000, 8000), (10, 60), (4, 12), (1, 1)])
@@ -275,3 +284,27 @@ def test_every_search_strategy_pages_the_same_matches_in_date_order(monkeypatch,
             break
         after = page.next_cursor
     assert seen == expected
+
+
+def test_the_searched_text_never_travels_in_an_address_and_stays_its_searchers(app, secretariat_client, frozen_clock):
+    consultation = make_consultation()
+    make_submission(consultation, body="山田花子の意見です")
+    page = search(secretariat_client, consultation, "山田花子")
+    html = page.get_data(as_text=True)
+    assert len(receipts_in(html)) == 1
+    assert 'value="山田花子"' in html  # the box still shows what was searched
+    assert "山田花子" not in page.request.url and "%E5%B1%B1" not in page.request.url
+    search_id = dict(parse_qsl(urlsplit(page.request.url).query))["search"]
+
+    other = app.test_client()
+    sign_in(other, make_user(Role.secretariat))
+    theirs = other.get(inbox_url(consultation), query_string={"search": search_id}).get_data(as_text=True)
+    assert 'value="山田花子"' not in theirs  # another's search id names nothing
+
+    bookmarked = secretariat_client.get(inbox_url(consultation), query_string={"q": "別の話"})
+    assert 'value="別の話"' not in bookmarked.get_data(as_text=True)  # a text in the address is never read
+
+    frozen_clock.set(frozen_clock.current + timedelta(hours=13))
+    sign_in(secretariat_client, make_user(Role.secretariat))
+    expired = secretariat_client.get(inbox_url(consultation), query_string={"search": search_id})
+    assert 'value="山田花子"' not in expired.get_data(as_text=True)

@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from comments.domain.audit import Actor
+from comments.domain.publication import _redact
 from comments.domain.triage import ItemDraft, add_item, carry_over
 from comments.extensions import db
 from comments.models import AuditEvent, Consultation, ConsultationStatus, ItemKind, PublicationEntry
@@ -104,3 +105,40 @@ def test_results_wait_for_the_consultation_to_close(client):
 def test_department_staff_cannot_prepare_or_publish(client, ready):
     sign_in(client, ready["drafter"])
     assert client.get(f"/staff/consultations/{ready['consultation'].id}/results").status_code == 403
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "09012345678",
+        "090 1234 5678",
+        "090-1234-5678",
+        "+81-90-1234-5678",
+        "+81 3 1234 5678",
+        "043-245-5111",
+        "03(1234)5678",
+        "０９０－１２３４－５６７８",
+        "0120-123-456",
+        "hanako@example.jp",
+        "hanako＠example.jp",
+        "hanako ＠ example．jp",
+        "6214 9832 0257",
+        "６２１４－９８３２－０２５７",
+        "6214・9832・0257",
+        "1 2 3 4 5 6 7 8 9 0 1 8",
+    ],
+)
+def test_the_results_copy_leaves_out_telephones_addresses_and_numbers_however_written(app, secret):
+    with app.test_request_context():
+        text, removals = _redact(f"ご連絡は{secret}までお願いします。", "gist", [])
+    assert secret not in text
+    assert text.startswith("ご連絡は") and text.endswith("までお願いします。")
+    assert len(removals) == 1 and removals[0].field == "gist"
+
+
+@pytest.mark.parametrize(
+    "kept", ["2015年7月21日", "人口は9,756,000人", "第3回 特定個人情報保護評価部会", "予算 1,234,567,890円"]
+)
+def test_the_results_copy_keeps_dates_counts_and_amounts(app, kept):
+    with app.test_request_context():
+        assert _redact(kept, "gist", []) == (kept, [])

@@ -9,14 +9,14 @@ import zipfile
 import pypdf
 import pytest
 
-from comments.domain.uploads import check_upload
-from comments.ingestion.documents import (
+from comments.documents import (
     MAX_EXTRACTED_CHARS,
     MAX_PDF_PAGES,
     ExtractedText,
     decode_text_file,
     extract_text,
 )
+from comments.domain.uploads import check_upload
 from tests.document_samples import FIXTURE_DIR, QUESTION_PARAGRAPHS, docx_bytes, pdf_bytes
 
 QUESTION = "\n".join(QUESTION_PARAGRAPHS)

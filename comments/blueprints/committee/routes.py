@@ -12,6 +12,7 @@ from comments.blueprints.committee import bp
 from comments.blueprints.committee.forms import ConfirmFileForm, QuestionFileForm, QuestionForm, RotateAddressForm
 from comments.blueprints.uploads import download_response, read_uploads
 from comments.blueprints.views import commit_change, load, post_change, redirect_to
+from comments.documents import extract_text
 from comments.domain.audit import record_event
 from comments.domain.committee import (
     UNDER_INSPECTION,
@@ -23,9 +24,9 @@ from comments.domain.committee import (
     rotate_intake_token,
     submit_member_question,
 )
+from comments.domain.masking import masked
 from comments.domain.sections import section_choices
-from comments.domain.uploads import CheckedFile
-from comments.ingestion.documents import extract_text
+from comments.domain.uploads import CheckedFile, mask_file
 from comments.models import Channel, Consultation, Material, Submission
 from comments.permissions import Permission, require
 from comments.storage import blob_store
@@ -156,7 +157,9 @@ def upload_question_file(consultation_id: int):
             errors or [_l("Choose the file with your questions (DOCX, PDF or TXT).")]
         )
         return _render_consultation(consultation, file_form=form), 422
-    file = files[0]
+    # Masked before anything is written: a number in the file never reaches the disk (R14).
+    kept = mask_file(files[0], convert_pdf=True)
+    file = kept.file
     extracted = extract_text(file.filename, file.data)
     sha256, _created = blob_store().put(file.data)
     token = _serializer().dumps(
@@ -168,18 +171,21 @@ def upload_question_file(consultation_id: int):
             "content_type": file.content_type,
         }
     )
-    confirm = ConfirmFileForm(formdata=None, section_id=form.section_id.data or "", body=extracted.text, upload=token)
+    confirm = ConfirmFileForm(
+        formdata=None, section_id=form.section_id.data or "", body=masked(extracted.text), upload=token
+    )
     confirm.offer_sections(section_choices(consultation))
-    return _render_confirm(consultation, confirm, file.filename, extracted.problem)
+    return _render_confirm(consultation, confirm, file.filename, extracted.problem, masked_file=kept)
 
 
-def _render_confirm(consultation, form, filename, problem):
+def _render_confirm(consultation, form, filename, problem, masked_file=None):
     return render_template(
         "committee/confirm_file.html",
         consultation=consultation,
         form=form,
         filename=filename,
         problem=PROBLEMS.get(problem) if problem else None,
+        masked_file=masked_file,
     )
 
 

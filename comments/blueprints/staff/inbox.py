@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, render_template, request, url_for
 from flask_login import current_user
 
 from comments.blueprints.actors import request_actor
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.inbox_forms import CHANNEL_CHOICES, KIND_CHOICES, InboxFilterForm, RevealPersonalDataForm
 from comments.blueprints.uploads import download_response
-from comments.blueprints.views import commit_change, load
-from comments.domain.inbox import InvalidCursorError, list_inbox, reveal_personal_data
+from comments.blueprints.views import commit_change, load, redirect_to
+from comments.domain.inbox import InvalidCursorError, list_inbox, reveal_personal_data, save_search, saved_search
 from comments.extensions import db
 from comments.models import Consultation, Submission
 from comments.permissions import Permission, require
@@ -32,19 +32,46 @@ def _load_submission(submission_id: int) -> Submission:
     return load(Submission, submission_id, visible=lambda submission: _readable(submission.consultation))
 
 
+def _render_inbox(consultation: Consultation, form: InboxFilterForm, *, page=None, search_lost: bool = False):
+    return render_template(
+        "staff/inbox_list.html", consultation=consultation, form=form, page=page, search_lost=search_lost, **_labels()
+    )
+
+
 @bp.get("/consultations/<int:consultation_id>/inbox")
 @require(Permission.submission_read)
 def show_inbox(consultation_id: int):
-    """Every submission of the consultation, filtered and searched, 50 a page, no personal data."""
+    """Every submission of the consultation, filtered and searched, 50 a page, no personal data.
+
+    The filters travel in the address; the searched text never does (it may be a name): ``?search=`` names
+    it by the opaque id ``search_inbox`` gave it.
+    """
     consultation = load(Consultation, consultation_id, visible=_readable)
     form = InboxFilterForm(formdata=request.args)
-    page = None
-    if form.validate():
-        try:
-            page = list_inbox(db.session, consultation, form.to_filters(), after=form.after.data or None)
-        except InvalidCursorError:
-            abort(400)
-    return render_template("staff/inbox_list.html", consultation=consultation, form=form, page=page, **_labels())
+    search_id = request.args.get("search", "")
+    form.q.data = saved_search(search_id, current_user, consultation) if search_id else ""
+    if not form.validate():
+        return _render_inbox(consultation, form), 422
+    try:
+        page = list_inbox(db.session, consultation, form.to_filters(), after=form.after.data or None)
+    except InvalidCursorError:
+        abort(400)
+    form.search_id = search_id if form.q.data else ""
+    return _render_inbox(consultation, form, page=page, search_lost=bool(search_id) and form.q.data is None)
+
+
+@bp.post("/consultations/<int:consultation_id>/inbox")
+@require(Permission.submission_read)
+def search_inbox(consultation_id: int):
+    """Keep the filters' text search under an opaque id and show the inbox with it (POST, then GET)."""
+    consultation = load(Consultation, consultation_id, visible=_readable)
+    form = InboxFilterForm()
+    if not form.validate():
+        return _render_inbox(consultation, form), 422
+    args = form.query_args()
+    if (form.q.data or "").strip():
+        args["search"] = commit_change(lambda: save_search(current_user, consultation, form.q.data)).id
+    return redirect_to(url_for("staff.show_inbox", consultation_id=consultation.id, **args))
 
 
 def _render_submission(submission: Submission, *, submitter=None, revealed: bool = False):

@@ -34,7 +34,12 @@ class InboxFilterForm(FlaskForm):
     """What to narrow the inbox to; every field is optional."""
 
     class Meta:
-        csrf = False  # a GET filter form: it changes nothing, and its URL must be shareable
+        # Read from the address (GET) and sent to keep a text search (POST, which CSRFProtect checks):
+        # it changes nothing of the submissions, and an address without the text may be shared.
+        csrf = False
+
+    # The opaque id of the kept text search, for the next page's address (set by the view).
+    search_id = ""
 
     q = StringField(_l("Search the text"), validators=[Optional(), Length(max=200)])
     channel = SelectField(_l("Channel"), choices=CHANNEL_CHOICES, default=ANY)
@@ -57,9 +62,9 @@ class InboxFilterForm(FlaskForm):
         )
 
     def query_args(self) -> dict[str, str]:
-        """The filters as URL parameters, for the next-page link."""
-        args = {}
-        for field in (self.q, self.channel, self.submitter_kind, self.late, self.attachments):
+        """The filters as URL parameters, for the next-page link: never the searched text, only its id."""
+        args = {"search": self.search_id} if self.search_id else {}
+        for field in (self.channel, self.submitter_kind, self.late, self.attachments):
             if field.data:
                 args[field.name] = field.data
         for field in (self.received_from, self.received_to):

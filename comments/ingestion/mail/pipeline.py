@@ -36,8 +36,10 @@ from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.committee import member_by_token, submit_member_question
+from comments.domain.masking import masked
 from comments.domain.uploads import CheckedFile, check_upload
 from comments.extensions import db
+from comments.ingestion.mail.masked_copy import copy_to_keep
 from comments.ingestion.mail.parser import MailLimits, MailRejected, ParsedMail, intake_token, parse_message
 from comments.models import Channel, Consultation, ConsultationStatus, InboundMessage, InboundStatus, User
 from comments.storage import BlobStore, blob_store
@@ -145,18 +147,20 @@ def ingest_message(
         return IngestResult(message=existing, duplicate=True)
 
     created: list[str] = []
-    raw_sha256, was_created = blob_store.put(raw)
+    kept = copy_to_keep(raw, parsed, max_attachment_bytes=current_app.config["ATTACHMENT_MAX_BYTES"])
+    raw_sha256, was_created = blob_store.put(kept.data)
     if was_created:
         created.append(raw_sha256)
     message = InboundMessage(
         message_key=key,
-        message_id=(parsed.message_id if parsed else "")[:998],
+        message_id=masked(parsed.message_id if parsed else "")[:998],
         source=source,
         received_at=received_at,
         size=len(raw),
         raw_sha256=raw_sha256,
-        sender=(parsed.from_address if parsed else "")[:254],
-        subject=(parsed.subject if parsed else "")[:500],
+        original_sha256=hashlib.sha256(raw).hexdigest() if kept.masked else None,
+        sender=masked(parsed.from_address if parsed else "")[:254],
+        subject=masked(parsed.subject if parsed else "")[:500],
         status=InboundStatus.quarantined,
         reason=reason,
     )

@@ -1,4 +1,7 @@
-"""Reading the text of a question file a committee member uploads: DOCX, PDF or TXT (a pure parser).
+"""Reading the text of documents (DOCX, PDF, TXT), and rewriting a Word file's text: pure functions over
+bytes, below the domain, so that the intake rules and the parsers of every channel use the same ones.
+
+``extract_text`` reads a question file a committee member uploads, for them to confirm.
 
 The text is shown to the member for confirmation and then stored beside the original file, so a file
 that cannot be read is never an error here: ``extract_text`` returns what it could read and a short
@@ -18,6 +21,7 @@ import codecs
 import io
 import re
 import unicodedata
+import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from itertools import islice
@@ -206,3 +210,142 @@ def extract_text(filename: str, data: bytes) -> ExtractedText:
     if len(text) > MAX_EXTRACTED_CHARS:
         return ExtractedText(text[:MAX_EXTRACTED_CHARS].rstrip(), TOO_LONG, raw.pages)
     return ExtractedText(text, raw.problem, raw.pages)
+
+
+# --- Every word a file holds, to look for what must not be kept ---------------------------------------
+
+# Reading stops here: beyond it a PDF is "too long to read whole" and the caller decides what to do.
+MAX_PDF_SCAN_PAGES = 1000
+
+
+def pdf_every_text(data: bytes) -> str | None:
+    """All the text a PDF shows or carries: every page's text layer and the document information (title,
+    author, subject, keywords); None when it cannot be read whole (encrypted with a password, damaged, or
+    longer than ``MAX_PDF_SCAN_PAGES`` pages)."""
+    from pypdf import PasswordType, PdfReader
+    from pypdf.errors import DependencyError
+
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        if reader.is_encrypted:
+            try:
+                opened = reader.decrypt("")
+            except DependencyError:
+                opened = PasswordType.NOT_DECRYPTED
+            if opened == PasswordType.NOT_DECRYPTED:
+                return None
+        if len(reader.pages) > MAX_PDF_SCAN_PAGES:
+            return None
+        texts = [page.extract_text() or "" for page in reader.pages]
+        info = reader.metadata or {}
+        texts.extend(str(info.get(key) or "") for key in ("/Title", "/Author", "/Subject", "/Keywords", "/Creator"))
+    except Exception:  # a damaged file: the caller treats it as unreadable
+        return None
+    return "\n".join(texts)
+
+
+# --- Rewriting a Word file's text ----------------------------------------------------------------------
+
+_W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+_TEXT_TAGS = {f"{{{_W}}}t", f"{{{_W}}}delText", f"{{{_W}}}instrText", f"{{{_W}}}delInstrText"}
+_BREAK_TAGS = {f"{{{_W}}}tab": "\t", f"{{{_W}}}br": "\n", f"{{{_W}}}cr": "\n"}
+# The parts of a .docx that hold WordprocessingML paragraphs: the body (text boxes included), headers,
+# footers, footnotes, endnotes, comments and the glossary.
+_PARAGRAPH_PARTS = re.compile(
+    r"^word/(document|header\d*|footer\d*|footnotes|endnotes|comments\w*|glossary/document)\.xml$"
+)
+
+
+def _replace_spans(nodes: list[tuple[object, int]], spans: list[tuple[int, int]], replacement: str) -> None:
+    """Cut each span out of the text nodes that hold it (``(node, offset of its first character)``), putting
+    ``replacement`` where the span begins: a number split across runs leaves nothing behind in any run."""
+    for start, end in reversed(spans):
+        placed = False
+        for node, offset in nodes:
+            text = node.text or ""
+            node_start, node_end = offset, offset + len(text)
+            if node_end <= start or node_start >= end:
+                continue
+            cut_from, cut_to = max(start, node_start) - offset, min(end, node_end) - offset
+            insert = replacement if not placed and node_start <= start else ""
+            placed = placed or bool(insert)
+            node.text = text[:cut_from] + insert + text[cut_to:]
+        if not placed and nodes:  # the span began in a break between nodes: put it on the first node after
+            for node, offset in nodes:
+                if offset >= start:
+                    node.text = replacement + (node.text or "")
+                    break
+
+
+def _mask_paragraphs(root, find_spans, replacement: str) -> int:
+    """Mask across the runs of each paragraph: its text nodes read as one text, tabs and breaks included."""
+    count = 0
+    for paragraph in root.iter(f"{{{_W}}}p"):
+        pieces, nodes, length = [], [], 0
+        for node in paragraph.iter():
+            if node.tag in _TEXT_TAGS:
+                nodes.append((node, length))
+                pieces.append(node.text or "")
+                length += len(node.text or "")
+            elif node.tag in _BREAK_TAGS:
+                # A break is a character of the paragraph's text but of no node: offsets after it move on.
+                pieces.append(_BREAK_TAGS[node.tag])
+                length += 1
+        spans = find_spans("".join(pieces))
+        if spans:
+            _replace_spans(nodes, spans, replacement)
+            count += len(spans)
+    return count
+
+
+def _mask_every_text(root, find_spans, replacement: str) -> int:
+    """Mask each text and tail of every element on its own (document properties, charts, diagrams)."""
+    count = 0
+    for element in root.iter():
+        for attribute in ("text", "tail"):
+            value = getattr(element, attribute, None)
+            if value and isinstance(value, str):
+                spans = find_spans(value)
+                if spans:
+                    pieces, last = [], 0
+                    for start, end in spans:
+                        pieces.extend((value[last:start], replacement))
+                        last = end
+                    pieces.append(value[last:])
+                    setattr(element, attribute, "".join(pieces))
+                    count += len(spans)
+    return count
+
+
+def mask_docx(data: bytes, find_spans, replacement: str) -> tuple[bytes, int]:
+    """The Word file with every span ``find_spans`` finds replaced by ``replacement``, in every part that
+    holds text (body, text boxes, headers, footers, footnotes, endnotes, comments, tracked deletions,
+    document properties, charts); return the new bytes and how many spans were replaced. A file in which
+    nothing was found comes back as it was, byte for byte. Parsed without entities or network access."""
+    from lxml import etree
+
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False)
+    count = 0
+    changed: dict[str, bytes] = {}
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        infos = archive.infolist()
+        for info in infos:
+            if not info.filename.endswith((".xml", ".rels")):
+                continue
+            raw = archive.read(info)
+            root = etree.fromstring(raw, parser)
+            if _PARAGRAPH_PARTS.match(info.filename):
+                found = _mask_paragraphs(root, find_spans, replacement)
+                found += _mask_every_text(root, find_spans, replacement)
+            else:
+                found = _mask_every_text(root, find_spans, replacement)
+            if found:
+                count += found
+                changed[info.filename] = etree.tostring(root, xml_declaration=True, encoding="UTF-8", standalone=True)
+        if not count:
+            return data, 0
+        buffer = io.BytesIO()
+        with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as rewritten:
+            for info in infos:
+                rewritten.writestr(info, changed.get(info.filename) or archive.read(info))
+    return buffer.getvalue(), count

@@ -7,6 +7,7 @@ so the libraries' own documentation applies. ``env()`` is the one place that rea
 from __future__ import annotations
 
 import os
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
@@ -58,6 +59,11 @@ class Config:
     )
     # hide_parameters: an error message never quotes the values of the statement (a comment, a name: R16).
     SQLALCHEMY_ENGINE_OPTIONS: ClassVar[dict] = {"pool_pre_ping": True, "hide_parameters": True}
+    # Contact data is encrypted at rest (R46): "id:key,id:key", the first sealing (comments/crypto.py).
+    CONTACT_DATA_KEYS = env("CONTACT_DATA_KEYS")
+    # Days after a consultation's results are published that its submitters' contact data is kept; each
+    # consultation may set its own, and the public notice shows the date.
+    CONTACT_RETENTION_DAYS = env("CONTACT_RETENTION_DAYS", 365, cast=int)
     # Attachments are stored by content hash here, outside any folder the web server serves.
     ATTACHMENT_STORAGE = Path(env("ATTACHMENT_STORAGE", str(INSTANCE_PATH / "attachments")))
 
@@ -137,10 +143,20 @@ class Config:
     SECRETARIAT_FAX = env("SECRETARIAT_FAX", "043-245-5555")
 
     @classmethod
+    def complete(cls, settings) -> None:
+        """Fill in what this environment may make for itself; production makes nothing."""
+
+    @classmethod
     def check(cls, settings) -> None:
         """Refuse to start without what this environment must have."""
         if not settings.get("SECRET_KEY"):
             raise ConfigError("SECRET_KEY is not set: set it to a long random value (no fallback exists)")
+        if not settings.get("CONTACT_DATA_KEYS"):
+            raise ConfigError(
+                "CONTACT_DATA_KEYS is not set: contact data is encrypted at rest; `flask keys new` prints a key"
+            )
+        if settings.get("CONTACT_RETENTION_DAYS", 0) < 1:
+            raise ConfigError("CONTACT_RETENTION_DAYS must be a whole number of days, 1 or more")
 
 
 class DevelopmentConfig(Config):
@@ -152,6 +168,18 @@ class DevelopmentConfig(Config):
     # `flask users totp-code` prints a demo account's current code; never in production.
     DEBUG_DEMO_TOOLS = True
 
+    @classmethod
+    def complete(cls, settings) -> None:
+        """A fresh clone needs no setting: the secret key and the contact data key are made once, random,
+        in the instance folder (never committed), and read from there afterwards."""
+        instance = Path(settings["INSTANCE_PATH"])
+        if not settings.get("SECRET_KEY"):
+            settings["SECRET_KEY"] = _instance_secret(instance / "secret_key", lambda: secrets.token_urlsafe(48))
+        if not settings.get("CONTACT_DATA_KEYS"):
+            settings["CONTACT_DATA_KEYS"] = _instance_secret(
+                instance / "contact_data_keys", lambda: "dev:" + secrets.token_urlsafe(32)
+            )
+
 
 class TestingConfig(DevelopmentConfig):
     """pytest: a database URL comes from the test fixtures."""
@@ -162,8 +190,21 @@ class TestingConfig(DevelopmentConfig):
     # Every test client comes from 127.0.0.1; the per-address limit is tested with its own setting.
     LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE = 100000
     SECRET_KEY = "testing-only-secret-key-not-for-production"  # noqa: S105 - never used outside tests
+    # Two keys, so that tests can rotate from the second to the first; never used outside tests.
+    CONTACT_DATA_KEYS = (
+        "test1:dGVzdC1vbmx5LWtleS0xLW5vdC1wcm9kdWN0aW9uISE,old:dGVzdC1vbmx5LWtleS0yLW5vdC1wcm9kdWN0aW9uISE"
+    )
     MAIL_SUPPRESS_SEND = False
     MAIL_SERVER = "127.0.0.1"
+
+
+def _instance_secret(path: Path, make) -> str:
+    """The secret kept in ``path``, made with ``make`` and written (owner-only) the first time."""
+    if not path.exists() or not path.read_text(encoding="utf-8").strip():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(make() + "\n", encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
 
 
 class ProductionConfig(Config):

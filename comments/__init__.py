@@ -12,7 +12,7 @@ from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from comments import clock, extensions, logs, storage
+from comments import clock, crypto, extensions, logs, storage
 from comments.extensions import babel, csrf, db, limiter, login_manager, migrate
 from comments.transactions import install_sqlite_hooks
 from config import BASE_DIR, Config, config_from_environment
@@ -42,6 +42,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     app.config.from_object(config_class)
     app.config.update(overrides)
     app.config["OVERRIDDEN"] = tuple(overrides)
+    config_class.complete(app.config)
     config_class.check(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
 
@@ -82,6 +83,7 @@ def _init_extensions(app: Flask) -> None:
     login_manager.user_loader(_load_user)
     limiter.init_app(app)
     storage.init_app(app)
+    crypto.init_app(app)
     # One Talisman per app: it keeps its settings on the instance, so a shared one would let a second
     # app (a test's production-like app, say) change the first one's.
     Talisman(

@@ -25,6 +25,8 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(search)
     app.cli.add_command(mail)
     app.cli.add_command(worker_command)
+    app.cli.add_command(purge_command)
+    app.cli.add_command(keys)
 
 
 @click.command("seed-demo")
@@ -352,3 +354,59 @@ def mail_status():
         click.echo("no inbound messages")
     for status, reason, count in rows:
         click.echo(f"{status.value:<12} {reason or '-':<20} {count}")
+
+
+@click.command("purge")
+@click.option("--dry-run", is_flag=True, help="Say what would be deleted, and delete nothing.")
+@with_appcontext
+def purge_command(dry_run: bool):
+    """Delete the contact data whose retention period has ended, as each consultation's notice promises.
+
+    For every consultation whose results were published longer ago than its retention period: the
+    submitters' name, e-mail and contact are emptied and the mail sent to them deleted, with one audit event
+    per consultation. The opinions, their receipts and the audit trail stay. The worker does this daily.
+    """
+    from comments.domain.contact_data import delete_due_contact_data
+
+    deletions = delete_due_contact_data(actor=CLI_ACTOR, dry_run=dry_run)
+    if dry_run:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    verb = "would delete" if dry_run else "deleted"
+    for deletion in deletions:
+        click.echo(
+            f"consultation {deletion.consultation_id}: {verb} the contact data of {deletion.submitters} "
+            f"submitter(s) and {deletion.mails} mail(s)"
+        )
+    if not deletions:
+        click.echo("nothing is due: no consultation's retention period has ended")
+
+
+@click.group(cls=AppGroup)
+def keys():
+    """The keys that seal contact data at rest (CONTACT_DATA_KEYS)."""
+
+
+@keys.command("new")
+@click.option("--id", "key_id", help="The key's id (letters, digits, - and _); random when not given.")
+def keys_new(key_id: str | None):
+    """Print a new key entry. Put it first in CONTACT_DATA_KEYS, keep the old ones after it, restart, then
+    run `flask keys rotate`; after that the old keys may go."""
+    from comments.crypto import ContactKeyError, new_key_entry
+
+    try:
+        click.echo(new_key_entry(key_id))
+    except ContactKeyError as error:
+        raise click.BadParameter(str(error), param_hint="--id") from error
+
+
+@keys.command("rotate")
+def keys_rotate():
+    """Seal every value of contact data again under the first key of CONTACT_DATA_KEYS (and seal any value
+    written before encryption); values already under it are left alone."""
+    from comments.domain.contact_data import reseal_contact_data
+
+    click.echo(
+        f"sealed {reseal_contact_data()} value(s) again under key {current_app.extensions['contact_keys'].current}"
+    )

@@ -249,6 +249,7 @@ def pdf_every_text(data: bytes) -> str | None:
 _W = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
 _TEXT_TAGS = {f"{{{_W}}}t", f"{{{_W}}}delText", f"{{{_W}}}instrText", f"{{{_W}}}delInstrText"}
 _BREAK_TAGS = {f"{{{_W}}}tab": "\t", f"{{{_W}}}br": "\n", f"{{{_W}}}cr": "\n"}
+_PARAGRAPH = f"{{{_W}}}p"
 # The parts of a .docx that hold WordprocessingML paragraphs: the body (text boxes included), headers,
 # footers, footnotes, endnotes, comments and the glossary.
 _PARAGRAPH_PARTS = re.compile(
@@ -278,43 +279,69 @@ def _replace_spans(nodes: list[tuple[object, int]], spans: list[tuple[int, int]]
 
 
 def _mask_paragraphs(root, find_spans, replacement: str) -> int:
-    """Mask across the runs of each paragraph: its text nodes read as one text, tabs and breaks included."""
-    count = 0
-    for paragraph in root.iter(f"{{{_W}}}p"):
-        pieces, nodes, length = [], [], 0
-        for node in paragraph.iter():
-            if node.tag in _TEXT_TAGS:
-                nodes.append((node, length))
-                pieces.append(node.text or "")
-                length += len(node.text or "")
-            elif node.tag in _BREAK_TAGS:
-                # A break is a character of the paragraph's text but of no node: offsets after it move on.
-                pieces.append(_BREAK_TAGS[node.tag])
-                length += 1
-        spans = find_spans("".join(pieces))
-        if spans:
-            _replace_spans(nodes, spans, replacement)
-            count += len(spans)
-    return count
+    """Mask the part's text as it reads: the runs of a paragraph side by side, tabs and breaks included,
+    and a line break between paragraphs, so a number split across runs, lines or paragraphs (a group on
+    each line, a table's cells) is found as in a typed text."""
+    pieces, nodes, length = [], [], 0
+    for node in root.iter():
+        if node.tag == _PARAGRAPH:
+            # A paragraph begins a line: a character of the text but of no node, so offsets move on.
+            pieces.append("\n")
+            length += 1
+        elif node.tag in _TEXT_TAGS:
+            nodes.append((node, length))
+            pieces.append(node.text or "")
+            length += len(node.text or "")
+        elif node.tag in _BREAK_TAGS:
+            pieces.append(_BREAK_TAGS[node.tag])
+            length += 1
+    spans = find_spans("".join(pieces))
+    if spans:
+        _replace_spans(nodes, spans, replacement)
+    return len(spans)
+
+
+# Attributes that hold text a person wrote or reads (a picture's alternative text and title, a field's
+# instruction, WordArt, a link's target and tooltip); the others hold numbers and ids that must stay valid.
+_TEXT_ATTRIBUTES = {"descr", "title", "instr", "string", "Target", "tooltip"}
+
+
+def _masked_value(value: str, find_spans, replacement: str) -> tuple[str, int]:
+    spans = find_spans(value)
+    if not spans:
+        return value, 0
+    pieces, last = [], 0
+    for start, end in spans:
+        pieces.extend((value[last:start], replacement))
+        last = end
+    pieces.append(value[last:])
+    return "".join(pieces), len(spans)
 
 
 def _mask_every_text(root, find_spans, replacement: str) -> int:
-    """Mask each text and tail of every element on its own (document properties, charts, diagrams)."""
+    """Mask each text, tail and text attribute of every element on its own (document properties, charts,
+    diagrams, alternative texts, field instructions, link targets)."""
     count = 0
     for element in root.iter():
         for attribute in ("text", "tail"):
             value = getattr(element, attribute, None)
             if value and isinstance(value, str):
-                spans = find_spans(value)
-                if spans:
-                    pieces, last = [], 0
-                    for start, end in spans:
-                        pieces.extend((value[last:start], replacement))
-                        last = end
-                    pieces.append(value[last:])
-                    setattr(element, attribute, "".join(pieces))
-                    count += len(spans)
+                value, found = _masked_value(value, find_spans, replacement)
+                if found:
+                    setattr(element, attribute, value)
+                    count += found
+        for name, value in element.attrib.items():
+            if etree_local_name(name) in _TEXT_ATTRIBUTES:
+                value, found = _masked_value(value, find_spans, replacement)
+                if found:
+                    element.set(name, value)
+                    count += found
     return count
+
+
+def etree_local_name(name: str) -> str:
+    """An attribute's name without its namespace (``{uri}descr`` -> ``descr``)."""
+    return name.rsplit("}", 1)[-1]
 
 
 def mask_docx(data: bytes, find_spans, replacement: str) -> tuple[bytes, int]:

@@ -35,6 +35,8 @@ class Permission(enum.StrEnum):
     consultation_manage = "staff:consultation:manage"
     submission_read = "staff:submission:read"
     submission_enter = "staff:submission:enter"
+    # Replace an attachment by a redacted copy (黒塗り), destroying the original (R14).
+    attachment_redact = "staff:attachment:redact"
     personal_data_read = "staff:personal_data:read"
     response_draft = "staff:response:draft"
     response_approve = "staff:response:approve"
@@ -57,6 +59,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.consultation_manage,
             Permission.submission_read,
             Permission.submission_enter,
+            Permission.attachment_redact,
             Permission.personal_data_read,
             Permission.response_draft,
             Permission.response_approve,

@@ -1,7 +1,8 @@
 """The worker: what runs beside the web server, one job after another, each in its own step.
 
 Jobs today: send the outbox's mail, seal the audit trail into its hash chain, index new submissions for
-the staff's search. Each pass gives every job a share of work (its ``budget``) and runs it in its own
+the staff's search, and delete what is kept no longer (contact data past its retention, once a day; old
+inbox searches; files replaced by redacted copies). Each pass gives every job a share of work (its ``budget``) and runs it in its own
 transactions: a job that fails is rolled back and logged, and the next job runs all the same; a job with
 a backlog does its share and waits for the next pass, which starts at once while any job has more to do.
 So a flood of mail never holds up the audit trail, and a broken search index never stops the mail.
@@ -13,13 +14,20 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
-from comments.domain.audit import seal_events
+from comments import clock
+from comments.domain.audit import Actor, seal_events
+from comments.domain.contact_data import delete_due_contact_data
+from comments.domain.inbox import forget_old_searches
+from comments.domain.redactions import destroy_replaced
 from comments.domain.search import index_pending_submissions
 from comments.extensions import db
 from comments.mail.sender import send_due_messages
+from comments.storage import blob_store
 
 log = logging.getLogger(__name__)
+WORKER_ACTOR = Actor("worker")
 
 
 @dataclass(frozen=True)
@@ -52,6 +60,25 @@ def _in_batches(step: Callable[[int], int], budget: int, batch: int) -> int:
     return done
 
 
+# Contact data is deleted once a day: the deletion is due on a date, never at a minute.
+CONTACT_DATA_EVERY = timedelta(days=1)
+_contact_data_checked_at: datetime | None = None
+
+
+def delete_contact_data(_budget: int) -> int:
+    """Once a day, delete the contact data whose retention has ended; every pass, forget old searches and
+    destroy the files redacted copies replaced that nothing holds any more."""
+    global _contact_data_checked_at
+    done = forget_old_searches()
+    done += destroy_replaced(blob_store(), WORKER_ACTOR)
+    now = clock.now()
+    if _contact_data_checked_at is None or now - _contact_data_checked_at >= CONTACT_DATA_EVERY:
+        done += len(delete_due_contact_data(actor=WORKER_ACTOR))
+        _contact_data_checked_at = now
+    db.session.commit()
+    return done
+
+
 def send_mail(budget: int) -> int:
     """Send due mail (commits per message), at most ``budget`` messages."""
     return send_due_messages(limit=budget).handled
@@ -71,6 +98,7 @@ JOBS: tuple[Job, ...] = (
     Job("mail", send_mail, budget=200),
     Job("audit", seal_audit, budget=10_000),
     Job("search", index_search, budget=5_000),
+    Job("retention", delete_contact_data, budget=1_000_000),
 )
 
 

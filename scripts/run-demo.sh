@@ -8,12 +8,8 @@ HOST=${HOST:-127.0.0.1}
 PORT=${PORT:-5000}
 SMTP_PORT=${SMTP_PORT:-8025}
 mkdir -p instance
-# A secret key made once for this checkout and kept in instance/ (never committed): no fallback secret.
-if [ ! -s instance/secret_key ]; then
-  "$BIN/python" -c 'import secrets; print(secrets.token_urlsafe(48))' > instance/secret_key
-  chmod 600 instance/secret_key
-fi
-export SECRET_KEY="$(cat instance/secret_key)"
+# In development the secret key and the contact data key are made once for this checkout in instance/
+# (never committed) by config.py; nothing here needs setting.
 export COMMENTS_ENV=development FLASK_APP=wsgi
 export MAIL_SERVER=127.0.0.1 MAIL_PORT="$SMTP_PORT"
 "$BIN/flask" db upgrade

@@ -147,6 +147,14 @@ def make_submission(consultation, *, body="意見です。", received_at=None, a
     return submission
 
 
+def make_mail(submission, *, to: str = SUBMITTER[1], subject: str = "受付しました", body: str = "受付番号") -> None:
+    """A mail queued in the outbox for ``submission`` (a receipt, say), as the intake queues one."""
+    from comments.domain.outbox import enqueue_mail
+
+    with _app_context():
+        enqueue_mail(to=to, subject=subject, body=body, submission=submission)
+
+
 def make_items(consultation, clerk, *gists: str, text: str | None = None, part: str | None = None, kind=None):
     """One item per gist, each taken from a submission of its own whose text is ``text`` (the gist and 。 when
     not given); the item covers ``part`` of that text, or all of it. Numbered in order, as staff make them."""

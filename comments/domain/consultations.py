@@ -50,6 +50,8 @@ class ConsultationDetails:
     summary: str = ""
     shortening_reason: str | None = None
     postal_rule: PostalRule = PostalRule.arrival
+    # Days after the results are published that the submitters' contact data is kept (R46).
+    contact_retention_days: int = 365
 
 
 def _check_details(details: ConsultationDetails, consultation: Consultation | None) -> None:

@@ -24,7 +24,7 @@ from functools import cached_property
 import filetype
 from flask_babel import lazy_gettext as _l
 
-from comments.documents import decode_text_file, mask_docx, pdf_every_text, tidy_text
+from comments.documents import mask_docx, pdf_every_text, tidy_text
 from comments.domain import DomainError
 from comments.domain.masking import MASK, find_individual_numbers, mask_individual_numbers
 from comments.text import clean_line
@@ -194,8 +194,3 @@ def mask_file(file: CheckedFile, *, convert_pdf: bool) -> MaskedFile:
 
 def _replaced(file: CheckedFile, data: bytes) -> CheckedFile:
     return CheckedFile(filename=file.filename, content_type=file.content_type, data=data)
-
-
-def masked_text_of_file(data: bytes) -> str:
-    """A plain-text file's characters with every individual number masked (any encoding people save in)."""
-    return mask_individual_numbers(decode_text_file(data))[0]

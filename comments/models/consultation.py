@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,6 +61,11 @@ class Consultation(db.Model):
     shortening_reason: Mapped[str | None] = mapped_column(Text)
     # When the results (意見と市の考え方) were published; who did it is in the audit trail.
     results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # How many days after the results are published the submitters' contact data is kept (R46); the public
+    # notice says so, and `flask purge` deletes it then.
+    contact_retention_days: Mapped[int] = mapped_column(default=365, server_default="365")
+    # When that deletion was made; None until then.
+    contact_data_deleted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # The consultation's policy on the submitter's personal data; both optional by default.
     require_name: Mapped[bool] = mapped_column(default=False)
     require_contact: Mapped[bool] = mapped_column(default=False)
@@ -79,6 +84,13 @@ class Consultation(db.Model):
     extensions: Mapped[list[DeadlineExtension]] = relationship(
         back_populates="consultation", order_by="DeadlineExtension.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def contact_data_deleted_on(self) -> datetime | None:
+        """The instant the submitters' contact data is to be deleted; None until the results are published."""
+        if self.results_published_at is None:
+            return None
+        return self.results_published_at + timedelta(days=self.contact_retention_days)
 
     @property
     def department_name(self) -> str:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from comments import clock
 from comments.extensions import db
-from comments.models.types import UTCDateTime, enum_column
+from comments.models.types import SealedText, UTCDateTime, enum_column
 
 
 class OutboxStatus(enum.StrEnum):
@@ -26,7 +26,8 @@ class OutboxMessage(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     # Minted once when the row is written, so a resend after a crash carries the same Message-ID.
     message_id: Mapped[str] = mapped_column(String(255), unique=True)
-    to_address: Mapped[str] = mapped_column(String(254))
+    # A citizen's e-mail address: encrypted at rest like the rest of their contact data (R46).
+    to_address: Mapped[str] = mapped_column(SealedText("outbox_messages.to_address"))
     subject: Mapped[str] = mapped_column(String(255))
     body_text: Mapped[str] = mapped_column(Text)
     status: Mapped[OutboxStatus] = mapped_column(

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from comments import clock
 from comments.extensions import db
-from comments.models.types import UTCDateTime, enum_column
+from comments.models.types import SealedText, UTCDateTime, enum_column
 
 
 class Channel(enum.StrEnum):
@@ -71,15 +71,20 @@ class Submission(db.Model):
 
 
 class Submitter(db.Model):
-    """The submitter's personal data, kept apart from the text so access to it can be controlled and logged."""
+    """The submitter's personal data, kept apart from the text so access to it can be controlled and logged.
+
+    Name, e-mail and contact are encrypted at rest (R46) and emptied when the consultation's retention
+    period ends (``flask purge``).
+    """
 
     __tablename__ = "submitters"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id"), unique=True)
-    name: Mapped[str] = mapped_column(String(200), default="")
-    email: Mapped[str] = mapped_column(String(254), default="")
-    contact: Mapped[str] = mapped_column(Text, default="")  # postal address or telephone, as given
+    name: Mapped[str] = mapped_column(SealedText("submitters.name"), default="")
+    email: Mapped[str] = mapped_column(SealedText("submitters.email"), default="")
+    # A postal address or a telephone number, as given.
+    contact: Mapped[str] = mapped_column(SealedText("submitters.contact"), default="")
     # When the submitter agreed to the purpose-of-use notice (R47).
     consented_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -104,6 +109,72 @@ class Attachment(db.Model):
     converted_from: Mapped[str | None] = mapped_column(String(100))
 
     submission: Mapped[Submission] = relationship(back_populates="attachments")
+    # The copy staff blacked out (黒塗り) to replace a file the service could not read (a scan, a picture).
+    redacted_copy: Mapped[RedactedCopy | None] = relationship(back_populates="attachment", uselist=False)
+
+    @property
+    def kept(self) -> Attachment | RedactedCopy:
+        """What is kept of the file and handed out: the redacted copy once there is one, else the file."""
+        return self.redacted_copy or self
+
+
+class RedactedCopy(db.Model):
+    """A redacted copy (黒塗り) that replaced an attachment the service could not mask by itself (R14).
+
+    The attachment's row stays as it arrived (its SHA-256 is in the receipt's fingerprint); this copy is
+    what is kept and handed out, and the bytes it replaced are destroyed (``destructions``) once nothing
+    else holds them. A copy may be replaced again by a better one; the audit trail has every step.
+    """
+
+    __tablename__ = "redacted_copies"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    attachment_id: Mapped[int] = mapped_column(ForeignKey("attachments.id"), unique=True)
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int]
+    sha256: Mapped[str] = mapped_column(String(64), index=True)
+    # Why, in the words of the clerk (masked like any text: it never holds the number itself).
+    reason: Mapped[str] = mapped_column(Text, default="")
+    made_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    attachment: Mapped[Attachment] = relationship(back_populates="redacted_copy")
+    made_by = relationship("User")
+    destructions: Mapped[list[BlobDestruction]] = relationship(
+        back_populates="redacted_copy", order_by="BlobDestruction.id", cascade="all, delete-orphan"
+    )
+
+    @property
+    def original_destroyed_at(self) -> datetime | None:
+        """When the bytes of the file as it arrived were deleted; None while they wait (see BlobDestruction)."""
+        return next((entry.destroyed_at for entry in self.destructions if entry.what == DestroyedBlob.original), None)
+
+
+class DestroyedBlob(enum.StrEnum):
+    original = "original"  # the file as it arrived
+    message = "message"  # the kept e-mail it came in, before the copy replaced it there too
+    copy = "copy"  # an earlier redacted copy, replaced by a better one
+
+
+class BlobDestruction(db.Model):
+    """Bytes a redacted copy replaced, to be deleted from the blob store once nothing else holds them.
+
+    Deleted after the replacement is committed (never before: a failed commit must not lose the file), at
+    once and again by the worker, and only when no other record keeps the same bytes (the same file sent
+    twice is kept once). ``destroyed_at`` stays None until then.
+    """
+
+    __tablename__ = "blob_destructions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    redacted_copy_id: Mapped[int] = mapped_column(ForeignKey("redacted_copies.id"), index=True)
+    sha256: Mapped[str] = mapped_column(String(64))
+    what: Mapped[DestroyedBlob] = mapped_column(enum_column(DestroyedBlob, "destroyed_blob"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    destroyed_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+
+    redacted_copy: Mapped[RedactedCopy] = relationship(back_populates="destructions")
 
 
 @event.listens_for(Submission, "before_update")

@@ -5,8 +5,10 @@ from __future__ import annotations
 import enum
 from datetime import UTC, datetime
 
-from sqlalchemy import DateTime, Enum
+from sqlalchemy import DateTime, Enum, Text
 from sqlalchemy.types import TypeDecorator
+
+from comments.crypto import is_sealed, key_ring
 
 
 class UTCDateTime(TypeDecorator):
@@ -48,3 +50,28 @@ def enum_column(enum_class: type[enum.Enum], name: str):
         values_callable=lambda members: [member.value for member in members],
         validate_strings=True,
     )
+
+
+class SealedText(TypeDecorator):
+    """Contact data, encrypted at rest (R46): sealed with the app's contact keys when written, opened when
+    read (comments/crypto.py). ``column`` ("table.column") binds each value to its column.
+
+    Never compare such a column in SQL: every sealing draws a new nonce, so equal values differ.
+    """
+
+    impl = Text
+    cache_ok = True
+
+    def __init__(self, column: str):
+        super().__init__()
+        self.column = column
+
+    def process_bind_param(self, value: str | None, dialect):
+        if not value or is_sealed(value):
+            return value
+        return key_ring(dialect).seal(value, self.column)
+
+    def process_result_value(self, value: str | None, dialect):
+        if not value:
+            return value
+        return key_ring(dialect).unseal(value, self.column)

@@ -237,6 +237,8 @@ def test_a_29_day_draft_is_refused_at_publication_with_the_reason(client, secret
         ({"closes_on": "2030-06-01"}, "The last day must be on or after the opening day."),
         ({"opens_on": "22/06/2030"}, "Enter the day the comment period opens, as YYYY-MM-DD."),
         ({"slug": "Bad Slug"}, "The address may contain only lower-case letters"),
+        ({"contact_retention_days": "0"}, "Enter a number of days from 1 to 3650."),
+        ({"contact_retention_days": "一年"}, "Enter a number of days from 1 to 3650."),
     ],
 )
 def test_bad_details_are_refused_with_a_specific_message(client, secretariat, overrides, message):
@@ -364,3 +366,27 @@ def test_after_publication_only_the_limited_fields_can_be_edited(client, secreta
     assert "To move the deadline, extend it." in moved.get_data(as_text=True)
     db.session.expire_all()
     assert db.session.get(Consultation, consultation_id).closes_at == end_of_day(date(2030, 7, 21))
+
+
+def test_the_retention_of_contact_data_is_set_per_consultation_and_shown_to_the_public(client, secretariat):
+    form = client.get("/staff/consultations/new").get_data(as_text=True)
+    assert 'name="contact_retention_days"' in form and 'value="365"' in form, "the default is offered"
+    consultation_id = _created_id(_create(client, contact_retention_days="90"))
+    _import_and_confirm(client, consultation_id, "1 基本情報\n本文")
+    assert _publish(client, consultation_id).status_code == 303
+    consultation = db.session.get(Consultation, consultation_id)
+    assert consultation.contact_retention_days == 90
+    public = client.application.test_client()
+    page = public.get(f"/consultations/{consultation.slug}").get_data(as_text=True)
+    assert "結果を公表した日から90日後に削除します" in page
+    form = public.get(f"/consultations/{consultation.slug}/comment").get_data(as_text=True)
+    assert "90日後に削除します" in form and 'id="retention"' in form
+
+    url = f"/staff/consultations/{consultation_id}/edit"
+    page = client.get(url).get_data(as_text=True)
+    changed = client.post(
+        url, data={"csrf_token": csrf_token_from(page), **_consultation_fields(contact_retention_days="30")}
+    )
+    assert changed.status_code == 422, "the notice already promised 90 days"
+    db.session.expire_all()
+    assert db.session.get(Consultation, consultation_id).contact_retention_days == 90

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import inspect, text
+from sqlalchemy import inspect, select, text
 
 from comments import create_app
 from comments.extensions import db
@@ -74,3 +74,33 @@ def test_consultations_belong_to_the_department_whose_name_was_typed(fresh_app):
         downgrade(revision=BEFORE_DEPARTMENT_IDS)
         typed = dict(db.session.execute(text("SELECT slug, department FROM consultations")).all())
         assert typed == {"exact": "健康保険課", "spaced": "健康保険課", "new": "介護保険課", "blank": ""}
+
+
+BEFORE_SEALING = "ec33e4a902e2"
+
+
+def _raw_contact() -> tuple:
+    """The stored values; the read's transaction ends, so a migration after it is not kept waiting."""
+    values = tuple(db.session.execute(text("SELECT name, email, contact FROM submitters")).one())
+    db.session.rollback()
+    return values
+
+
+def test_contact_data_written_before_encryption_is_sealed_and_opened_again_on_downgrade(fresh_app):
+    from comments.models import Submitter
+    from tests.factories import SUBMITTER, make_consultation, make_submission
+
+    with fresh_app.app_context():
+        upgrade()
+        make_submission(make_consultation())
+        db.session.commit()
+        assert all(value.startswith("enc1:test1:") for value in _raw_contact())
+
+        downgrade(revision=BEFORE_SEALING)
+        assert _raw_contact() == SUBMITTER, "the older code reads plain text again"
+
+        upgrade()
+        assert all(value.startswith("enc1:test1:") for value in _raw_contact())
+        assert SUBMITTER[0] not in repr(_raw_contact())
+        submitter = db.session.scalars(select(Submitter)).one()
+        assert (submitter.name, submitter.email, submitter.contact) == SUBMITTER

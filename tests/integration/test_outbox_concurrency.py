@@ -29,7 +29,8 @@ def test_a_second_worker_skips_rows_the_first_holds(app, database_url):
         ids = [row.id for row in ids]
     engine = create_engine(database_url)
     try:
-        with Session(engine) as first_worker:
+        # An app context: the rows' sealed recipients open with the app's keys (comments/crypto.py).
+        with app.app_context(), Session(engine) as first_worker:
             held = [row.id for row in first_worker.execute(due_messages_query(clock.now(), 3)).scalars()]
             assert held == ids[:3]
             # While the first worker's transaction holds its rows, the second claims only the others.

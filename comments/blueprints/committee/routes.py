@@ -24,7 +24,6 @@ from comments.domain.committee import (
     rotate_intake_token,
     submit_member_question,
 )
-from comments.domain.masking import masked
 from comments.domain.sections import section_choices
 from comments.domain.uploads import CheckedFile, mask_file
 from comments.models import Channel, Consultation, Material, Submission
@@ -171,9 +170,8 @@ def upload_question_file(consultation_id: int):
             "content_type": file.content_type,
         }
     )
-    confirm = ConfirmFileForm(
-        formdata=None, section_id=form.section_id.data or "", body=masked(extracted.text), upload=token
-    )
+    # The text is read from the masked file, and what the member sends back is masked again on intake.
+    confirm = ConfirmFileForm(formdata=None, section_id=form.section_id.data or "", body=extracted.text, upload=token)
     confirm.offer_sections(section_choices(consultation))
     return _render_confirm(consultation, confirm, file.filename, extracted.problem, masked_file=kept)
 

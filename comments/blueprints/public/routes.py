@@ -222,7 +222,8 @@ def download_receipt_attachment(receipt: str, position: int):
     attachment = next((a for a in submission.attachments if a.position == position), None)
     if attachment is None:
         abort(404)
-    return download_response(attachment.sha256, attachment.filename, attachment.content_type)
+    kept = attachment.kept  # a redacted copy (黒塗り) once staff replaced the file
+    return download_response(kept.sha256, kept.filename, kept.content_type)
 
 
 @bp.get("/language/<code>")

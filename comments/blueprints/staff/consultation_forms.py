@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, FileField, HiddenField, RadioField, SelectChoice, StringField, TextAreaField
-from wtforms.validators import DataRequired, InputRequired, Length, Optional, ValidationError
+from wtforms import (
+    DateField,
+    FileField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional, ValidationError
 
 from comments.domain.consultations import ConsultationDetails
 from comments.domain.deadlines import end_of_day, start_of_day
@@ -81,6 +91,11 @@ class ConsultationForm(FlaskForm):
         validators=[InputRequired(message=_l("Choose which date counts for post."))],
     )
 
+    contact_retention_days = IntegerField(
+        _l("Days the submitters' contact details are kept after the results are published"),
+        validators=[Optional(), NumberRange(min=1, max=3650, message=_l("Enter a number of days from 1 to 3650."))],
+    )
+
     def validate_closes_on(self, field):
         if field.data is not None and self.opens_on.data is not None and field.data < self.opens_on.data:
             raise ValidationError(_l("The last day must be on or after the opening day."))
@@ -98,6 +113,7 @@ class ConsultationForm(FlaskForm):
             closes_at=end_of_day(self.closes_on.data),
             shortening_reason=self.shortening_reason.data or None,
             postal_rule=PostalRule(self.postal_rule.data),
+            contact_retention_days=self.contact_retention_days.data or current_app.config["CONTACT_RETENTION_DAYS"],
         )
 
 

@@ -69,6 +69,7 @@ def _to_show(consultation_id: int) -> str:
 def new_consultation():
     form = ConsultationForm()
     if request.method == "GET":
+        form.contact_retention_days.data = current_app.config["CONTACT_RETENTION_DAYS"]
         return _render_edit(form, None)
     return post_change(
         form,

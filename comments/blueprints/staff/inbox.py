@@ -2,18 +2,28 @@
 
 from __future__ import annotations
 
-from flask import abort, render_template, request, url_for
+from flask import abort, current_app, flash, render_template, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
+from werkzeug.wrappers import Response
 
 from comments.blueprints.actors import request_actor
 from comments.blueprints.staff import bp
-from comments.blueprints.staff.inbox_forms import CHANNEL_CHOICES, KIND_CHOICES, InboxFilterForm, RevealPersonalDataForm
-from comments.blueprints.uploads import download_response
-from comments.blueprints.views import commit_change, load, redirect_to
+from comments.blueprints.staff.inbox_forms import (
+    CHANNEL_CHOICES,
+    KIND_CHOICES,
+    InboxFilterForm,
+    RedactedCopyForm,
+    RevealPersonalDataForm,
+)
+from comments.blueprints.uploads import download_response, read_uploads
+from comments.blueprints.views import commit_change, load, post_change, redirect_to
 from comments.domain.inbox import InvalidCursorError, list_inbox, reveal_personal_data, save_search, saved_search
+from comments.domain.redactions import destroy_replaced, replace_with_redacted_copy
 from comments.extensions import db
-from comments.models import Consultation, Submission
+from comments.models import Attachment, Consultation, Submission
 from comments.permissions import Permission, require
+from comments.storage import blob_store
 
 
 def _labels() -> dict:
@@ -107,8 +117,66 @@ def show_personal_data(submission_id: int):
 @require(Permission.submission_read)
 def download_submission_attachment(submission_id: int, position: int):
     """An attachment, only ever as a download: never rendered inline, never sniffed (R41)."""
+    kept = _load_attachment(submission_id, position).kept
+    return download_response(kept.sha256, kept.filename)
+
+
+def _load_attachment(submission_id: int, position: int) -> Attachment:
     submission = _load_submission(submission_id)
     attachment = next((a for a in submission.attachments if a.position == position), None)
     if attachment is None:
         abort(404)
-    return download_response(attachment.sha256, attachment.filename)
+    return attachment
+
+
+def _render_redaction(attachment: Attachment, form: RedactedCopyForm):
+    return render_template("staff/attachment_redact.html", attachment=attachment, form=form)
+
+
+@bp.route("/submissions/<int:submission_id>/attachments/<int:position>/redacted-copy", methods=["GET", "POST"])
+@require(Permission.attachment_redact)
+def redact_attachment(submission_id: int, position: int):
+    """Replace an attachment by a redacted copy (黒塗り) the clerk uploads; the original is destroyed (R14)."""
+    attachment = _load_attachment(submission_id, position)
+    if not current_user.can(Permission.attachment_redact, attachment.submission.consultation):
+        abort(404)
+    form = RedactedCopyForm()
+    if request.method == "GET":
+        return _render_redaction(attachment, form)
+    files, file_errors = read_uploads(
+        [request.files[form.document.name]] if form.document.name in request.files else []
+    )
+    if file_errors or not files:
+        form.validate()
+        form.document.errors = list(form.document.errors or []) + (
+            file_errors or [_l("Choose the redacted copy to upload (PDF, PNG, JPEG, Word or text).")]
+        )
+        return _render_redaction(attachment, form), 422
+    actor = request_actor()
+    response = post_change(
+        form,
+        lambda: replace_with_redacted_copy(
+            attachment, files[0], reason=form.reason.data, by=current_user, actor=actor, store=blob_store()
+        ),
+        page=lambda: _render_redaction(attachment, form),
+        then=url_for("staff.show_submission", submission_id=submission_id, _anchor="attachments-title"),
+        lock=(attachment,),
+        new_blobs=lambda replacement: replacement.new_blobs,
+    )
+    if isinstance(response, Response) and response.status_code == 303:
+        try:
+            commit_change(lambda: destroy_replaced(blob_store(), actor))
+        except OSError:
+            # The copy is committed; the worker destroys the original on its next pass.
+            current_app.logger.exception("a file replaced by a redacted copy could not be destroyed yet")
+        db.session.refresh(attachment.redacted_copy)
+        if attachment.redacted_copy.original_destroyed_at is not None:
+            flash(_l("The redacted copy replaces the file, and the file as it arrived has been destroyed."))
+        else:
+            flash(
+                _l(
+                    "The redacted copy replaces the file. The file as it arrived is destroyed as soon as no other "
+                    "submission holds the same file (the worker checks every few seconds)."
+                )
+            )
+    return response

@@ -1,11 +1,21 @@
-"""The inbox's filter form (GET, no CSRF: it changes nothing) and the reveal button (POST, CSRF)."""
+"""The inbox's filter form (GET, no CSRF: it changes nothing), the reveal button (POST, CSRF) and the
+redacted copy's form."""
 
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, HiddenField, SelectChoice, SelectField, StringField
-from wtforms.validators import Length, Optional
+from wtforms import (
+    BooleanField,
+    DateField,
+    FileField,
+    HiddenField,
+    SelectChoice,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Length, Optional
 
 from comments.blueprints.fields import ANY, ANY_CHOICE, YES_NO_CHOICES, yes_no
 from comments.domain.inbox import InboxFilters
@@ -75,3 +85,20 @@ class InboxFilterForm(FlaskForm):
 
 class RevealPersonalDataForm(FlaskForm):
     """The "Show personal data" button: a POST with a CSRF token, so a link or prefetch never reveals."""
+
+
+class RedactedCopyForm(FlaskForm):
+    """A redacted copy (黒塗り) to replace an attachment; the original is destroyed (comments/domain/redactions.py)."""
+
+    document = FileField(_l("The redacted copy"))
+    reason = TextAreaField(
+        _l("What was blacked out"),
+        validators=[
+            DataRequired(message=_l("Say what was blacked out, e.g. “the individual number on page 2”.")),
+            Length(max=500, message=_l("Keep it to 500 characters.")),
+        ],
+    )
+    destroy = BooleanField(
+        _l("I have checked the copy, and I understand the file as it arrived is destroyed and cannot be restored"),
+        validators=[DataRequired(message=_l("Confirm that the file as it arrived may be destroyed."))],
+    )

@@ -27,6 +27,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(worker_command)
     app.cli.add_command(purge_command)
     app.cli.add_command(keys)
+    app.cli.add_command(numbers)
 
 
 @click.command("seed-demo")
@@ -410,3 +411,30 @@ def keys_rotate():
     click.echo(
         f"sealed {reseal_contact_data()} value(s) again under key {current_app.extensions['contact_keys'].current}"
     )
+
+
+@click.group(cls=AppGroup)
+def numbers():
+    """Individual numbers in what is stored."""
+
+
+@numbers.command("scan")
+def numbers_scan():
+    """Say where stored text or files still hold an individual number (never the number), and which files
+    no program can read; exit 1 when a number was found. Changes nothing: run it after an upgrade and from
+    time to time, and replace a file that holds one by a redacted copy from its submission's page."""
+    from comments.domain.number_scan import scan_stored_data
+    from comments.storage import blob_store
+
+    report = scan_stored_data(blob_store())
+    db.session.rollback()
+    for finding in report.findings:
+        click.echo(f"number: {finding.place} {finding.row}: {finding.numbers}")
+    for finding in report.unreadable:
+        click.echo(f"look by hand: {finding.place} {finding.row} (a picture, a scan or a file no program reads)")
+    click.echo(
+        f"read {report.rows} text(s) and {report.files} file(s): {len(report.findings)} place(s) hold a number, "
+        f"{len(report.unreadable)} file(s) to look at by hand"
+    )
+    if report.findings:
+        raise SystemExit(1)

@@ -68,6 +68,14 @@ class AcceptedSubmission:
     created_blobs: list[str]
 
 
+# The address is kept and mailed to as it is, so a number in it cannot be masked: it is refused, by the
+# forms at once (with any other error) and here for every channel.
+NUMBER_IN_EMAIL = _l(
+    "The e-mail address holds what looks like an individual number (マイナンバー), which the city may not "
+    "keep. Enter an address without it, or leave the field empty."
+)
+
+
 def _masked_files(draft: SubmissionDraft, *, staff: bool) -> list[MaskedFile]:
     """The draft's files with every individual number masked. A PDF holding one is refused where the sender
     is there to send it again (the public form, staff keying in), else replaced by its masked text."""
@@ -116,13 +124,7 @@ def _check_draft(consultation: Consultation, draft: SubmissionDraft) -> None:
         raise SubmissionInvalidError(_l("Enter a valid e-mail address."), field="email")
     if contains_individual_number(draft.email):
         # The address is kept and mailed to as it is, so a number in it cannot be masked: refused.
-        raise SubmissionInvalidError(
-            _l(
-                "The e-mail address holds what looks like an individual number (マイナンバー), which the city "
-                "may not keep. Enter an address without it, or leave the field empty."
-            ),
-            field="email",
-        )
+        raise SubmissionInvalidError(NUMBER_IN_EMAIL, field="email")
     if len(draft.files) > config["ATTACHMENT_MAX_FILES"]:
         raise SubmissionInvalidError(
             _l("Attach at most %(count)d files.", count=config["ATTACHMENT_MAX_FILES"]), field="attachments"

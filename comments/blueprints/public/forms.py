@@ -21,9 +21,10 @@ from wtforms import (
     TextAreaField,
 )
 from wtforms.i18n import messages_path
-from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional
+from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from comments.domain.intake import SubmissionDraft
+from comments.domain.intake import NUMBER_IN_EMAIL, SubmissionDraft
+from comments.domain.masking import contains_individual_number
 from comments.models import Consultation, SubmitterKind
 
 PUBLIC_SUBMITTER_KINDS = [
@@ -120,6 +121,11 @@ class CommentForm(FlaskForm):
                 *self.name.validators,
             ]
         self.body.render_kw = {"maxlength": max_chars, "rows": 12}
+
+    def validate_email(self, field):
+        """Refused with the form's other errors, before the warning about numbers in the text."""
+        if field.data and contains_individual_number(field.data):
+            raise ValidationError(NUMBER_IN_EMAIL)
 
     def offer_sections(self, sections: list[tuple[int, str]]) -> None:
         """The choices of the section list, set before the form is shown."""

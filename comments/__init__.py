@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from comments import clock, crypto, extensions, logs, storage
+from comments.domain.masking import contains_individual_number
 from comments.extensions import babel, csrf, db, limiter, login_manager, migrate
 from comments.transactions import install_sqlite_hooks
 from config import BASE_DIR, Config, config_from_environment
@@ -125,12 +127,23 @@ def _register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin_bp)
 
 
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
+
+
+def _request_id(sent: str) -> str:
+    """The proxy's request id when it is a plain token, else one of our own: it is kept in the audit trail
+    and the logs, so a header a client wrote (a line break, an individual number) is never kept."""
+    if _REQUEST_ID.match(sent) and not contains_individual_number(sent):
+        return sent
+    return secrets.token_hex(8)
+
+
 def _register_request_hooks(app: Flask) -> None:
     @app.before_request
     def stamp_request():
         # The instant the request reached us decides the deadline, not when its transaction commits (R52).
         g.received_at = clock.now()
-        g.request_id = request.headers.get("X-Request-Id", "")[:64] or secrets.token_hex(8)
+        g.request_id = _request_id(request.headers.get("X-Request-Id", ""))
 
     @app.after_request
     def add_headers(response):

@@ -22,6 +22,10 @@ How a number is found, whatever way a person wrote it:
   ``stdnum.jp.in_``). Stretches that overlap are masked together, so a stray digit beside a number
   (``1 6214 9832 0257``) never leaves a part of it behind.
 
+* **Machine-made hex** is left alone: digits inside a word of 16 or more ASCII hexadecimal characters
+  holding a letter (a SHA-256 digest, a request id, a token) were not written by a person, and one
+  digest in three hundred holds twelve digits in a row that pass the check.
+
 About one 12-digit string in ten passes the check digit, so a run of unrelated digits is sometimes
 masked: a few lost digits in a comment are the price of never keeping a number.
 """
@@ -145,6 +149,23 @@ def _groups(text: str, runs: list[_Run]) -> list[tuple[list[_Run], list[str]]]:
     return groups
 
 
+_HEX = frozenset("0123456789abcdefABCDEF")
+_HEX_WORD_MIN = 16
+
+
+def _inside_hex_word(text: str, start: int, end: int) -> bool:
+    """Whether text[start:end] lies in a word of at least 16 ASCII hex characters that holds a letter."""
+    if any(char not in _HEX for char in text[start:end]):
+        return False
+    left, right = start, end
+    while left > 0 and text[left - 1] in _HEX:
+        left -= 1
+    while right < len(text) and text[right] in _HEX:
+        right += 1
+    word = text[left:right]
+    return len(word) >= _HEX_WORD_MIN and not word.isdigit()
+
+
 def find_individual_numbers(text: str) -> list[tuple[int, int]]:
     """The spans (start, end) of ``text`` that hold an individual number, in order; overlapping ones merged."""
     if not text:
@@ -161,7 +182,11 @@ def find_individual_numbers(text: str) -> list[tuple[int, int]]:
                     break
                 if len(digits) < DIGITS_IN_A_NUMBER:
                     continue
-                if (last == len(runs) - 1 or kinds[last] == "soft") and my_number_check(digits):
+                if (
+                    (last == len(runs) - 1 or kinds[last] == "soft")
+                    and my_number_check(digits)
+                    and not _inside_hex_word(text, runs[first].start, runs[last].end)
+                ):
                     found.append((runs[first].start, runs[last].end))
                 break
     merged: list[tuple[int, int]] = []

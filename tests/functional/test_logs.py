@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from comments.domain import intake
 from comments.logs import clean_exception_text
 from tests.factories import make_consultation
@@ -49,3 +51,14 @@ def test_a_drivers_quote_of_the_row_is_left_out_of_a_traceback():
     cleaned = clean_exception_text(text)
     assert "山田花子" not in cleaned and "621498320257" not in cleaned
     assert "IntegrityError" in cleaned and "[SQL: INSERT INTO submitters" in cleaned
+
+
+@pytest.mark.parametrize(
+    ("sent", "kept"),
+    [("proxy-1f2e.3", True), ("621498320257", False), ("a b<script>", False), ("x" * 65, False), ("", False)],
+)
+def test_a_request_id_from_a_header_is_kept_only_when_it_is_a_plain_token(client, sent, kept):
+    response = client.get("/", headers={"X-Request-Id": sent})
+    returned = response.headers["X-Request-Id"]
+    assert (returned == sent) is kept
+    assert len(returned) <= 64 and "621498320257" not in returned

@@ -247,3 +247,27 @@ def test_a_number_in_kanji_numerals_is_masked_beside_words_that_begin_with_one()
     assert count == 1
     assert masked.startswith(f"番号は{MASK}")
     assert "六二一四" not in masked
+
+
+@st.composite
+def machine_hex(draw) -> str:
+    """A digest or id with a valid number's digits inside it: 16 or more hex characters, a letter among them."""
+    number = draw(valid_numbers())
+    before = draw(st.text(alphabet="0123456789abcdef", max_size=30))
+    after = draw(st.text(alphabet="0123456789abcdef", max_size=30))
+    letter = draw(st.sampled_from("abcdefABCDEF"))
+    word = before + number + after
+    word = (letter + word) if len(word) + 1 >= 16 else letter + word + "a" * (15 - len(word))
+    return draw(st.sampled_from(["", "sha256 ", "id=", "「"])) + word + draw(st.sampled_from(["", " です", "」"]))
+
+
+@settings(max_examples=500, deadline=None, database=None)
+@given(machine_hex())
+def test_a_digest_or_id_in_hex_is_never_touched(text):
+    assert mask_individual_numbers(text) == (text, 0)
+
+
+def test_a_number_beside_a_short_hex_word_or_latin_letters_is_masked():
+    for text in ("No621498320257", "ID:621498320257", "abc621498320257", "mynumber621498320257x"):
+        assert mask_individual_numbers(text)[1] == 1, text
+    assert mask_individual_numbers("6214 9832 0257 deadbeefcafe0123")[1] == 1

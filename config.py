@@ -6,13 +6,19 @@ so the libraries' own documentation applies. ``env()`` is the one place that rea
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import ClassVar
+from urllib.parse import urlsplit
+
+from werkzeug.sansio.utils import host_is_trusted
 
 BASE_DIR = Path(__file__).resolve().parent
+# A secret key shorter than this is refused in production.
+MIN_SECRET_KEY_CHARS = 32
 
 
 class ConfigError(RuntimeError):
@@ -37,6 +43,15 @@ def env(name: str, default=None, *, cast=str):
         raise ConfigError(f"{name}: cannot read {raw!r} as {cast.__name__}") from error
 
 
+def env_list(name: str, default: list[str] | None = None) -> list[str] | None:
+    """A comma-separated variable as a list of its non-empty items; unset or empty, ``default``."""
+    raw = env(name)
+    if raw is None:
+        return default
+    items = [item.strip() for item in raw.split(",") if item.strip()]
+    return items or default
+
+
 def sqlite_url(path: Path) -> str:
     return f"sqlite:///{path}"
 
@@ -54,6 +69,12 @@ class Config:
 
     INSTANCE_PATH = Path(env("INSTANCE_PATH", str(BASE_DIR / "instance")))
     SECRET_KEY = env("SECRET_KEY")
+    # Flask refuses a request whose Host is not one of these (400): a link is never built from a Host a
+    # client chose. "comments.city.example,.city.example" (a leading dot admits the subdomains).
+    TRUSTED_HOSTS = env_list("TRUSTED_HOSTS")
+    # The address the public reaches the service at: every link in a mail is built on it, never on the
+    # request (a reset link sent to an attacker's host would give away the account).
+    PUBLIC_BASE_URL = env("PUBLIC_BASE_URL")
     SQLALCHEMY_DATABASE_URI = normalise_database_url(
         env("DATABASE_URL", sqlite_url(INSTANCE_PATH / "comments.sqlite3"))
     )
@@ -64,6 +85,10 @@ class Config:
     # Days after a consultation's results are published that its submitters' contact data is kept; each
     # consultation may set its own, and the public notice shows the date.
     CONTACT_RETENTION_DAYS = env("CONTACT_RETENTION_DAYS", 365, cast=int)
+    # The audit chain's head is published once a day outside the database (R43): appended to this file
+    # (best on another host or a write-once volume) and mailed to AUDIT_HEAD_MAIL_TO when that is set.
+    AUDIT_HEAD_FILE = env("AUDIT_HEAD_FILE", str(INSTANCE_PATH / "audit-heads.log"))
+    AUDIT_HEAD_MAIL_TO = env("AUDIT_HEAD_MAIL_TO")
     # Attachments are stored by content hash here, outside any folder the web server serves.
     ATTACHMENT_STORAGE = Path(env("ATTACHMENT_STORAGE", str(INSTANCE_PATH / "attachments")))
 
@@ -72,6 +97,13 @@ class Config:
     ATTACHMENT_MAX_BYTES = env("ATTACHMENT_MAX_BYTES", 10 * 1024 * 1024, cast=int)
     ATTACHMENT_MAX_TOTAL_BYTES = env("ATTACHMENT_MAX_TOTAL_BYTES", 20 * 1024 * 1024, cast=int)
     MAX_CONTENT_LENGTH = env("MAX_CONTENT_LENGTH", 21 * 1024 * 1024, cast=int)
+    # Reading a PDF or Word file (its text, its individual numbers) runs in a child process that stops at
+    # these limits (R40; comments/sandbox.py): CPU seconds for one file, memory beyond the reader's own
+    # program for one file, and wall-clock seconds for all the files of one request together, which must
+    # stay below gunicorn's --timeout (30 s by default) so the refusal reaches the sender as a page.
+    FILE_READ_CPU_SECONDS = env("FILE_READ_CPU_SECONDS", 10, cast=int)
+    FILE_READ_MEMORY_MB = env("FILE_READ_MEMORY_MB", 512, cast=int)
+    FILE_READ_WALL_SECONDS = env("FILE_READ_WALL_SECONDS", 20, cast=int)
     # The longest comment text, in characters (R32). Longer opinions come as attachments.
     COMMENT_MAX_CHARS = env("COMMENT_MAX_CHARS", 10000, cast=int)
 
@@ -101,6 +133,8 @@ class Config:
     MAIL_INTAKE_MAX_BYTES = env("MAIL_INTAKE_MAX_BYTES", 10 * 1024 * 1024, cast=int)
     # The authserv-id of our own mail server's Authentication-Results header (R60); unset, DMARC is not judged.
     MAIL_TRUSTED_AUTHSERV_ID = env("MAIL_TRUSTED_AUTHSERV_ID")
+    # Production refuses to start without MAIL_TRUSTED_AUTHSERV_ID unless this says the token is enough.
+    MAIL_INTAKE_TOKEN_ONLY = env("MAIL_INTAKE_TOKEN_ONLY", False, cast=bool)
     # `flask mail poll`: the IMAP mailbox the intake address delivers to.
     MAIL_IMAP_HOST = env("MAIL_IMAP_HOST", "127.0.0.1")
     MAIL_IMAP_PORT = env("MAIL_IMAP_PORT", 993, cast=int)
@@ -109,13 +143,36 @@ class Config:
     MAIL_IMAP_PASSWORD = env("MAIL_IMAP_PASSWORD")
     MAIL_IMAP_CA_FILE = env("MAIL_IMAP_CA_FILE")
     OUTBOX_MAX_ATTEMPTS = env("OUTBOX_MAX_ATTEMPTS", 8, cast=int)
+    # How long the worker waits for the SMTP server at each step before trying the message again later.
+    MAIL_TIMEOUT_SECONDS = env("MAIL_TIMEOUT_SECONDS", 30, cast=int)
     OUTBOX_LEASE_SECONDS = env("OUTBOX_LEASE_SECONDS", 300, cast=int)
 
-    # Flask-Limiter (R22): memory by default, Redis when RATELIMIT_STORAGE_URI says so.
+    # Flask-Limiter (R22, R57). memory:// counts in each gunicorn worker apart, so four workers allow four
+    # times every limit: production refuses it and needs the Redis every worker shares (redis://host:6379).
     RATELIMIT_STORAGE_URI = env("RATELIMIT_STORAGE_URI", "memory://")
+    # Every key starts with this, so one Redis can serve several services (and each test server its own).
+    RATELIMIT_KEY_PREFIX = env("RATELIMIT_KEY_PREFIX", "comments")
+    # Redis unreachable: each worker counts in its own memory until it answers again (a warning is logged),
+    # rather than a citizen's opinion failing with an error page.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_HEADERS_ENABLED = True
     LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR = env("LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR", 100, cast=int)
     LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE = env("LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 30, cast=int)
+    # Sends of the comment form (stored or refused alike) from one address. Many citizens may share one
+    # address (a library's or an office's network, a workshop sending together): a person sends one opinion
+    # in minutes, perhaps twice after a correction, so 20 a minute and 200 an hour leave a full room room to
+    # spare, while a script storing hundreds a minute stops at the twentieth.
+    PUBLIC_FORM_POSTS_PER_ADDRESS_PER_MINUTE = env("PUBLIC_FORM_POSTS_PER_ADDRESS_PER_MINUTE", 20, cast=int)
+    PUBLIC_FORM_POSTS_PER_ADDRESS_PER_HOUR = env("PUBLIC_FORM_POSTS_PER_ADDRESS_PER_HOUR", 200, cast=int)
+    # Receipt mails to one address, whatever the channel: the form cannot be used to flood somebody's
+    # mailbox. Over it the opinion is still stored and its receipt shown; only the mail is left out.
+    RECEIPT_MAILS_PER_RECIPIENT_PER_DAY = env("RECEIPT_MAILS_PER_RECIPIENT_PER_DAY", 10, cast=int)
+    # Reset links mailed to one account; over it the answer is the same as always and no mail goes out.
+    PASSWORD_RESET_MAILS_PER_ACCOUNT_PER_HOUR = env("PASSWORD_RESET_MAILS_PER_ACCOUNT_PER_HOUR", 3, cast=int)
+    # How many proxies in front of gunicorn append the client's address to X-Forwarded-For (werkzeug's
+    # ProxyFix x_for): 1 behind the usual TLS proxy, else every citizen shares the proxy's address and its
+    # per-address limits. 0 ignores the header, which a client could otherwise write to escape its limits.
+    PROXY_FIX_X_FOR = env("PROXY_FIX_X_FOR", 0, cast=int)
     # argon2id cost; argon2-cffi's defaults (RFC 9106 low-memory profile) unless lowered for tests.
     ARGON2_TIME_COST = env("ARGON2_TIME_COST", 3, cast=int)
     ARGON2_MEMORY_COST = env("ARGON2_MEMORY_COST", 65536, cast=int)
@@ -162,6 +219,9 @@ class Config:
 class DevelopmentConfig(Config):
     """``make run``: a local demo on 127.0.0.1 over plain HTTP."""
 
+    TRUSTED_HOSTS = env_list("TRUSTED_HOSTS", ["127.0.0.1", "localhost"])
+    PUBLIC_BASE_URL = env("PUBLIC_BASE_URL", "http://127.0.0.1:5000")
+
     SESSION_COOKIE_SECURE = env("SESSION_COOKIE_SECURE", False, cast=bool)
     SESSION_COOKIE_NAME = "__Host-session" if SESSION_COOKIE_SECURE else "session"
     FORCE_HTTPS = env("FORCE_HTTPS", False, cast=bool)
@@ -185,10 +245,21 @@ class TestingConfig(DevelopmentConfig):
     """pytest: a database URL comes from the test fixtures."""
 
     TESTING = True
+    TRUSTED_HOSTS = ("localhost", "127.0.0.1")
+    PUBLIC_BASE_URL = "http://localhost"
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     # Every test client comes from 127.0.0.1; the per-address limit is tested with its own setting.
     LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE = 100000
+    # Likewise the comment form, and the suite's fixed addresses get many receipts; the throttle tests set
+    # their own limits.
+    PUBLIC_FORM_POSTS_PER_ADDRESS_PER_MINUTE = 100000
+    PUBLIC_FORM_POSTS_PER_ADDRESS_PER_HOUR = 100000
+    RECEIPT_MAILS_PER_RECIPIENT_PER_DAY = 100000
+    # The tests' files are read in milliseconds; their crafted bombs are refused in two seconds, not ten.
+    FILE_READ_CPU_SECONDS = 2
+    FILE_READ_MEMORY_MB = 256
+    FILE_READ_WALL_SECONDS = 10
     SECRET_KEY = "testing-only-secret-key-not-for-production"  # noqa: S105 - never used outside tests
     # Two keys, so that tests can rotate from the second to the first; never used outside tests.
     CONTACT_DATA_KEYS = (
@@ -215,6 +286,46 @@ class ProductionConfig(Config):
         super().check(settings)
         if not env("DATABASE_URL") and "SQLALCHEMY_DATABASE_URI" not in settings.get("OVERRIDDEN", ()):
             raise ConfigError("DATABASE_URL is not set: production needs PostgreSQL, e.g. postgresql://user@host/db")
+        if not str(settings.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql"):
+            raise ConfigError(
+                "DATABASE_URL must name a PostgreSQL database in production (postgresql://user@host/db): SQLite "
+                "lets one writer in at a time and is for the demo and the tests"
+            )
+        if len(settings.get("SECRET_KEY") or "") < MIN_SECRET_KEY_CHARS:
+            raise ConfigError(
+                f"SECRET_KEY is shorter than {MIN_SECRET_KEY_CHARS} characters: it signs sessions and reset links; "
+                'make one with: python -c "import secrets; print(secrets.token_urlsafe(48))"'
+            )
+        if not settings.get("TRUSTED_HOSTS"):
+            raise ConfigError(
+                "TRUSTED_HOSTS is not set: name the host names the service answers to, e.g. "
+                "TRUSTED_HOSTS=comments.city.example (a request for any other Host is refused)"
+            )
+        base = urlsplit(settings.get("PUBLIC_BASE_URL") or "")
+        if base.scheme != "https" or not base.hostname or base.path not in ("", "/") or base.query:
+            raise ConfigError(
+                "PUBLIC_BASE_URL must be the https:// address the public reaches the service at, e.g. "
+                "https://comments.city.example: the links in every mail are built on it"
+            )
+        if not host_is_trusted(base.hostname, settings["TRUSTED_HOSTS"]):
+            raise ConfigError(f"PUBLIC_BASE_URL's host {base.hostname} is not one of TRUSTED_HOSTS")
+        if not settings.get("MAIL_TRUSTED_AUTHSERV_ID"):
+            if not settings.get("MAIL_INTAKE_TOKEN_ONLY"):
+                raise ConfigError(
+                    "MAIL_TRUSTED_AUTHSERV_ID is not set: without it a forged From: carrying a member's token is "
+                    "accepted. Set it to the authserv-id of your mail server's Authentication-Results header, or "
+                    "set MAIL_INTAKE_TOKEN_ONLY=true to accept that the token in the address is the only protection"
+                )
+            logging.getLogger("comments.config").warning(
+                "MAIL_INTAKE_TOKEN_ONLY: the committee's e-mail intake does not check the sender's domain "
+                "(no MAIL_TRUSTED_AUTHSERV_ID); the token in the address is the only protection"
+            )
+        if str(settings.get("RATELIMIT_STORAGE_URI") or "memory://").startswith("memory://"):
+            raise ConfigError(
+                "RATELIMIT_STORAGE_URI is memory://: each gunicorn worker would count on its own, so every limit "
+                "(sign-in, the comment form, mail) would be several times too high. Set "
+                "RATELIMIT_STORAGE_URI=redis://host:6379 to the Redis all workers share"
+            )
 
 
 CONFIGS = {

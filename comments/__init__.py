@@ -7,11 +7,12 @@ import re
 import secrets
 from pathlib import Path
 
-from flask import Flask, g, render_template, request
+from flask import Flask, g, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError
-from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from comments import clock, crypto, extensions, logs, storage
 from comments.domain.masking import contains_individual_number
@@ -32,6 +33,37 @@ CONTENT_SECURITY_POLICY = {
 }
 
 
+# No page uses a camera, a microphone, the location or any other powerful feature: none may, not even ours.
+PERMISSIONS_POLICY = dict.fromkeys(
+    (
+        "accelerometer",
+        "autoplay",
+        "browsing-topics",
+        "camera",
+        "display-capture",
+        "encrypted-media",
+        "fullscreen",
+        "geolocation",
+        "gyroscope",
+        "hid",
+        "idle-detection",
+        "interest-cohort",
+        "magnetometer",
+        "microphone",
+        "midi",
+        "payment",
+        "picture-in-picture",
+        "publickey-credentials-get",
+        "screen-wake-lock",
+        "serial",
+        "sync-xhr",
+        "usb",
+        "xr-spatial-tracking",
+    ),
+    "()",
+)
+
+
 def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     """Build the app. ``overrides`` replace single settings (the tests' database URL, say)."""
     config_class = config_class or config_from_environment()
@@ -47,6 +79,10 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     config_class.complete(app.config)
     config_class.check(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
+    if app.config["PROXY_FIX_X_FOR"]:
+        # Behind the TLS proxy every request comes from the proxy; the client's own address, which the
+        # per-address limits and the audit trail need, is the one the proxy appended to X-Forwarded-For.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
 
     # Request hooks first: they stamp the arrival instant before CSRFProtect's check can reject a request.
     _register_request_hooks(app)
@@ -96,6 +132,7 @@ def _init_extensions(app: Flask) -> None:
         content_security_policy=CONTENT_SECURITY_POLICY,
         referrer_policy="same-origin",
         frame_options="DENY",
+        permissions_policy=PERMISSIONS_POLICY,
     )
 
 
@@ -168,6 +205,13 @@ def _register_error_pages(app: Flask) -> None:
             400, _l("The form had expired or was sent from elsewhere. Go back, reload the page and send it again.")
         )
 
+    @app.errorhandler(SecurityError)
+    def untrusted_host(_error):
+        # No page of ours: a page's links are built on the request's host, and this one is not ours.
+        response = make_response(UNTRUSTED_HOST_TEXT, 400)
+        response.headers["Content-Type"] = "text/plain; charset=utf-8"
+        return response
+
     @app.errorhandler(RequestEntityTooLarge)
     def too_large(_error):
         limit_mb = app.config["MAX_CONTENT_LENGTH"] // (1024 * 1024)
@@ -183,11 +227,32 @@ def _register_error_pages(app: Flask) -> None:
         )
 
     @app.errorhandler(429)
-    def too_many(error):
-        response = render_error(
-            429,
-            _l("Too many attempts in a short time. Wait a while, then try again: %(limit)s.", limit=error.description),
-        )
+    def too_many(_error):
+        from comments.blueprints.public.helpers import japan_time
+        from comments.blueprints.public.routes import rerender_comment_form
+        from comments.throttles import retry_after
+
+        wait = retry_after()
+        if wait is None:
+            message = _l("Too many attempts in a short time. Wait a few minutes, then try again.")
+            form_message = _l(
+                "Too many opinions were sent from your connection in a short time, so this one was not sent yet. "
+                "Your text is kept below: wait a few minutes, then send it again."
+            )
+        else:
+            when = {"time": japan_time(wait.at), "minutes": wait.minutes}
+            message = _l(
+                "Too many attempts in a short time. Try again after %(time)s (in about %(minutes)d min.).", **when
+            )
+            form_message = _l(
+                "Too many opinions were sent from your connection in a short time, so this one was not sent yet. "
+                "Your text is kept below: send it again after %(time)s (in about %(minutes)d min.).",
+                **when,
+            )
+        # Nothing a citizen typed is lost: the comment form comes back filled in (files must be chosen again).
+        response = make_response(rerender_comment_form(form_message, 429) or render_error(429, message))
+        if wait is not None:
+            response.headers["Retry-After"] = str(wait.seconds)
         return response
 
     @app.errorhandler(HTTPException)
@@ -200,6 +265,12 @@ def _register_error_pages(app: Flask) -> None:
         db.session.rollback()
         return render_error(500, None)
 
+
+# Both languages at once: the visitor's choice is not read for a request this service does not answer.
+UNTRUSTED_HOST_TEXT = (
+    "400 このアドレス（ホスト名）ではお受けしていません。市のホームページのリンクから開き直してください。\n"
+    "400 This service does not answer at this address (host name). Open it again from the city's website.\n"
+)
 
 ERROR_TITLES = {
     400: _l("The request could not be understood"),

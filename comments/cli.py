@@ -152,20 +152,53 @@ def audit_seal(batch_size: int):
     click.echo(f"sealed {seal_audit(sys.maxsize, batch=batch_size)} events")
 
 
+@audit.command("head")
+def audit_head():
+    """Print the head of the chain (the last sealed seq and its hash) as one line to keep outside the database.
+
+    The worker appends it to AUDIT_HEAD_FILE (and mails it to AUDIT_HEAD_MAIL_TO) once a day; kept where the
+    database's writers cannot reach, it shows a later deletion of the newest events or a rewrite of the
+    chain, which the chain alone cannot (``flask audit verify --head``).
+    """
+    from comments.domain.audit import current_head
+
+    read_before_write()
+    head = current_head()
+    if head is None:
+        click.echo("no sealed event yet: run `flask audit seal` (the worker seals every few seconds)")
+        return
+    click.echo(head.line())
+
+
 @audit.command("verify")
-def audit_verify():
+@click.option(
+    "--head",
+    "head_file",
+    type=click.File("r", encoding="utf-8"),
+    help="A file of published heads (AUDIT_HEAD_FILE, a saved mail, `-` for standard input): each must "
+    "still be in the chain with the same hash.",
+)
+def audit_verify(head_file):
     """Check the hash chain of the sealed audit events; exit 1 if any was edited, deleted or inserted.
 
-    Prints the head (last seq and its hash): kept somewhere the database's writers cannot reach (a
-    ticket, a signed mail, the minutes), it is what shows a later rewrite of the whole chain or the
-    deletion of its newest events, which the chain alone cannot.
+    Prints the head (last seq and its hash). With ``--head``, the chain must also still hold every head
+    published before (see ``flask audit head``): that shows a deletion of the newest events and a rewrite of
+    the chain, which the chain alone cannot.
     """
-    from comments.domain.audit import verify_chain
+    from comments.domain.audit import parse_heads, verify_chain
 
+    heads = []
+    if head_file is not None:
+        heads = parse_heads(head_file.read())
+        if not heads:
+            raise click.UsageError(
+                f"{head_file.name} holds no head line (comments-audit-head seq=... hash=...): give the file "
+                "the worker writes (AUDIT_HEAD_FILE) or a saved head mail"
+            )
     # Verification only reads: a deferred transaction keeps SQLite's write lock free for submissions
     # while it walks what may be millions of rows.
     read_before_write()
-    report = verify_chain()
+    report = verify_chain(heads)
     pending = " (waiting for the next seal, which is not a problem)" if report.unsealed else ""
     click.echo(f"sealed {report.sealed}, unsealed {report.unsealed}{pending}")
     if report.head_seq is not None:
@@ -173,7 +206,7 @@ def audit_verify():
     for problem in report.problems:
         click.echo(f"PROBLEM {problem}")
     if report.intact:
-        click.echo("chain intact")
+        click.echo(f"chain intact{f', and it holds the {len(heads)} published head(s)' if heads else ''}")
         return
     click.echo(f"chain broken: {len(report.problems)} problem(s) found")
     sys.exit(1)
@@ -426,15 +459,18 @@ def numbers_scan():
     from comments.domain.number_scan import scan_stored_data
     from comments.storage import blob_store
 
+    read_before_write()  # it only reads, for minutes perhaps: the web's writers must not wait for it
     report = scan_stored_data(blob_store())
     db.session.rollback()
     for finding in report.findings:
         click.echo(f"number: {finding.place} {finding.row}: {finding.numbers}")
     for finding in report.unreadable:
         click.echo(f"look by hand: {finding.place} {finding.row} (a picture, a scan or a file no program reads)")
+    for finding in report.too_costly:
+        click.echo(f"look by hand: {finding.place} {finding.row} (took too long or too much memory to read)")
     click.echo(
         f"read {report.rows} text(s) and {report.files} file(s): {len(report.findings)} place(s) hold a number, "
-        f"{len(report.unreadable)} file(s) to look at by hand"
+        f"{len(report.unreadable) + len(report.too_costly)} file(s) to look at by hand"
     )
     if report.findings:
         raise SystemExit(1)

@@ -149,35 +149,56 @@ def _looks_misread(text: str) -> int:
     return sum(1 for ch in text if "\uff61" <= ch <= "\uff9f" or unicodedata.category(ch) == "Co")
 
 
-def decode_text_file(data: bytes) -> str:
-    """The characters of a plain-text file, trying the encodings Japanese users actually save in.
+def text_file_encoding(data: bytes) -> str | None:
+    """The encoding a plain-text file reads cleanly in, of those Japanese users actually save in; None when
+    it reads in none of them.
 
-    In order: a byte-order mark decides (UTF-8, or UTF-16 little- or big-endian: what Notepad writes as
-    "UTF-8 with BOM" and "Unicode"); then UTF-8 without a mark (the default of current Windows Notepad,
-    macOS and Linux); then CP932, the Shift_JIS that Japanese Windows writes ("ANSI" in older Notepad,
-    and what Excel and many Japanese tools still save), tried before EUC-JP because it is far more
-    common among the people who send questions; then EUC-JP (old Unix systems). EUC-JP bytes very
-    often decode as CP932 too, into half-width katakana and private-use characters, so when both
-    decode and the CP932 reading has more of those than the EUC-JP reading, EUC-JP wins. Anything else
-    is read as UTF-8 with replacement characters, which the member sees when confirming the text.
+    In order: a byte-order mark decides (``utf-8-sig``, or ``utf-16`` little- or big-endian: what Notepad
+    writes as "UTF-8 with BOM" and "Unicode"); then UTF-8 without a mark (the default of current Windows
+    Notepad, macOS and Linux); then CP932, the Shift_JIS that Japanese Windows writes ("ANSI" in older
+    Notepad, and what Excel and many Japanese tools still save), tried before EUC-JP because it is far more
+    common among the people who send questions; then EUC-JP (old Unix systems). EUC-JP bytes very often
+    decode as CP932 too, into half-width katakana and private-use characters, so when both decode and the
+    CP932 reading has more of those than the EUC-JP reading, EUC-JP wins.
+
+    Hand-written rather than taken from charset-normalizer or chardet: they weigh dozens of encodings and
+    name a short Japanese text something else often enough, where only these four are ever sent.
     """
-    if data.startswith(codecs.BOM_UTF8):
-        return data[len(codecs.BOM_UTF8) :].decode("utf-8", errors="replace")
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16", errors="replace")
+    marked = _marked_encoding(data)
     try:
-        return data.decode("utf-8")
+        data.decode(marked or "utf-8")
+        return marked or "utf-8"
     except UnicodeDecodeError:
-        pass
-    candidates = []
-    for encoding in ("cp932", "euc_jp"):
+        if marked:
+            return None
+    readings = {}
+    for candidate in ("cp932", "euc_jp"):
         try:
-            candidates.append(data.decode(encoding))
+            readings[candidate] = data.decode(candidate)
         except UnicodeDecodeError:
             continue
-    if candidates:
-        return min(candidates, key=_looks_misread)  # min keeps the first (CP932) on a tie
-    return data.decode("utf-8", errors="replace")
+    if not readings:
+        return None
+    return min(readings, key=lambda name: _looks_misread(readings[name]))  # min keeps CP932 on a tie
+
+
+def decode_text_file(data: bytes) -> str:
+    """The characters of a plain-text file, in the encoding ``text_file_encoding`` finds; a file that reads
+    in none is read as UTF-8 with replacement characters, which the member sees when confirming the text.
+    A byte-order mark is not part of the text."""
+    encoding = text_file_encoding(data)
+    if encoding is None:
+        return data.decode(_marked_encoding(data) or "utf-8", errors="replace")
+    return data.decode(encoding)
+
+
+def _marked_encoding(data: bytes) -> str | None:
+    """The encoding a byte-order mark names (the codec that leaves the mark out of the text), or None."""
+    if data.startswith(codecs.BOM_UTF8):
+        return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"
+    return None
 
 
 def _txt_text(data: bytes) -> ExtractedText:

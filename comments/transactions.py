@@ -78,6 +78,25 @@ def begin_write() -> None:
         session.connection(execution_options={BEGIN_OPTION: "IMMEDIATE"})
 
 
+def end_transaction() -> None:
+    """End the transaction this session has open, before work that needs no database and may take seconds
+    (reading an uploaded file: comments/sandbox.py), so that no lock is held meanwhile, nor a snapshot on
+    SQLite or an idle transaction on PostgreSQL. Call it before anything is written: it commits.
+
+    Objects read so far keep their values, as in ``begin_write``. On SQLite a deferred transaction begins
+    again at once, as ``read_before_write`` begins one: it holds nothing until its first query, and what the
+    request reads afterwards (a page shown again) then takes no write lock; ``begin_write`` still takes it.
+    """
+    session = db.session()
+    if session.in_transaction():
+        expire_on_commit, session.expire_on_commit = session.expire_on_commit, False
+        try:
+            session.commit()
+        finally:
+            session.expire_on_commit = expire_on_commit
+    read_before_write()
+
+
 def lock_for_change(*objects) -> None:
     """Read ``objects`` again inside the write transaction, locked against every other writer.
 

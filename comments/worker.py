@@ -1,7 +1,7 @@
 """The worker: what runs beside the web server, one job after another, each in its own step.
 
-Jobs today: send the outbox's mail, seal the audit trail into its hash chain, index new submissions for
-the staff's search, and delete what is kept no longer (contact data past its retention, once a day; old
+Jobs today: send the outbox's mail, seal the audit trail into its hash chain (and publish its head once a
+day), index new submissions for the staff's search, flag identical and near-identical texts (campaigns), and delete what is kept no longer (contact data past its retention, once a day; old
 inbox searches; files replaced by redacted copies). Each pass gives every job a share of work (its ``budget``) and runs it in its own
 transactions: a job that fails is rolled back and logged, and the next job runs all the same; a job with
 a backlog does its share and waits for the next pass, which starts at once while any job has more to do.
@@ -15,11 +15,16 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
+
+from flask import current_app, render_template
 
 from comments import clock
-from comments.domain.audit import Actor, seal_events
+from comments.domain.audit import Actor, current_head, seal_events
+from comments.domain.campaigns import consultations_with_new_submissions, mark_similar_texts
 from comments.domain.contact_data import delete_due_contact_data
 from comments.domain.inbox import forget_old_searches
+from comments.domain.outbox import enqueue_mail
 from comments.domain.redactions import destroy_replaced
 from comments.domain.search import index_pending_submissions
 from comments.extensions import db
@@ -79,6 +84,56 @@ def delete_contact_data(_budget: int) -> int:
     return done
 
 
+# The audit trail's head is published once a day, outside the database (see domain/audit.py).
+AUDIT_HEAD_EVERY = timedelta(days=1)
+_head_published_at: datetime | None = None
+
+
+def publish_audit_head(_budget: int) -> int:
+    """Once a day, append the audit chain's head to ``AUDIT_HEAD_FILE`` and mail it to ``AUDIT_HEAD_MAIL_TO``
+    (either may be unset), so a later deletion of the newest events or a rewrite of the chain shows
+    against it (``flask audit verify --head``). Returns 1 when a head was published."""
+    global _head_published_at
+    now = clock.now()
+    if _head_published_at is not None and now - _head_published_at < AUDIT_HEAD_EVERY:
+        return 0
+    _head_published_at = now
+    head = current_head()
+    if head is None:
+        return 0
+    config = current_app.config
+    if config.get("AUDIT_HEAD_FILE"):
+        path = Path(config["AUDIT_HEAD_FILE"])
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as published:
+            published.write(head.line() + "\n")
+    if config.get("AUDIT_HEAD_MAIL_TO"):
+        enqueue_mail(
+            to=config["AUDIT_HEAD_MAIL_TO"],
+            subject=f"audit trail head {head.seq}",
+            body=render_template("mail/audit_head.txt", head=head),
+        )
+        db.session.commit()
+    log.info("audit head published: seq %s", head.seq)
+    return 1
+
+
+def flag_campaigns(budget: int) -> int:
+    """Group the submissions of up to ``budget`` consultations that received new ones, one consultation per
+    transaction; one that fails is logged and tried again next pass, and the others go on. Returns how many
+    consultations were grouped."""
+    done = 0
+    for consultation_id in consultations_with_new_submissions(budget):
+        try:
+            mark_similar_texts(consultation_id)
+            db.session.commit()
+            done += 1
+        except Exception:
+            db.session.rollback()
+            log.exception("grouping the texts of consultation %s failed; the next pass tries again", consultation_id)
+    return done
+
+
 def send_mail(budget: int) -> int:
     """Send due mail (commits per message), at most ``budget`` messages."""
     return send_due_messages(limit=budget).handled
@@ -97,7 +152,9 @@ def index_search(budget: int, *, batch: int = 500) -> int:
 JOBS: tuple[Job, ...] = (
     Job("mail", send_mail, budget=200),
     Job("audit", seal_audit, budget=10_000),
+    Job("audit-head", publish_audit_head, budget=1_000_000),
     Job("search", index_search, budget=5_000),
+    Job("campaigns", flag_campaigns, budget=5),
     Job("retention", delete_contact_data, budget=1_000_000),
 )
 

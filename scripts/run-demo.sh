@@ -12,6 +12,9 @@ mkdir -p instance
 # (never committed) by config.py; nothing here needs setting.
 export COMMENTS_ENV=development FLASK_APP=wsgi
 export MAIL_SERVER=127.0.0.1 MAIL_PORT="$SMTP_PORT"
+# Links in mail are built on the address the demo is served at; a request for another host is refused.
+export PUBLIC_BASE_URL="${PUBLIC_BASE_URL:-http://$HOST:$PORT}"
+export TRUSTED_HOSTS="${TRUSTED_HOSTS:-$HOST,127.0.0.1,localhost}"
 "$BIN/flask" db upgrade
 "$BIN/flask" seed-demo
 pids=()

@@ -17,7 +17,7 @@ from flask_migrate import upgrade
 from sqlalchemy.orm import scoped_session, sessionmaker
 
 from comments import clock, create_app
-from comments.extensions import db
+from comments.extensions import db, limiter
 from config import TestingConfig
 from tests import dbutil, factories
 
@@ -144,6 +144,17 @@ def db_session(request, app):
 @pytest.fixture
 def client(app):
     return app.test_client()
+
+
+@pytest.fixture(autouse=True)
+def limiter_storage_of_the_suite():
+    """Flask-Limiter keeps one storage for every app, the one the latest ``create_app`` chose: a test that
+    builds another app (a production-like one on Redis, say) must not leave the suite's app counting there,
+    where counters outlive the run and other runs share them."""
+    before = limiter.storage if limiter.initialized else None
+    yield
+    if factories.APP is not None and before is not None and limiter.storage is not before:
+        limiter.init_app(factories.APP)
 
 
 @pytest.fixture

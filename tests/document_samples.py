@@ -18,6 +18,8 @@ Run ``python -m tests.document_samples`` to rewrite the committed fixtures in ``
 from __future__ import annotations
 
 import io
+import zipfile
+import zlib
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -137,6 +139,67 @@ def pdf_bytes(pages: Sequence[Sequence[str]], *, encoding: str = "Identity-H") -
 def question_pdf() -> bytes:
     """The two-paragraph question as a one-page PDF that viewers with Japanese fonts can display."""
     return pdf_bytes([QUESTION_PARAGRAPHS], encoding="UniJIS-UTF16-H")
+
+
+def _pdf_file(objects: Sequence[bytes]) -> bytes:
+    """A PDF of ``objects`` (object 1 is the catalog) with its cross-reference table."""
+    out = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for number, body in enumerate(objects, start=1):
+        offsets.append(len(out))
+        out += f"{number} 0 obj\n".encode("ascii") + body + b"\nendobj\n"
+    xref = len(out)
+    out += f"xref\n0 {len(objects) + 1}\n0000000000 65535 f \n".encode("ascii")
+    out += b"".join(f"{offset:010d} 00000 n \n".encode("ascii") for offset in offsets)
+    out += f"trailer\n<< /Size {len(objects) + 1} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n".encode("ascii")
+    return bytes(out)
+
+
+def nested_forms_pdf(depth: int = 4, fanout: int = 10, leaf_operators: int = 1000) -> bytes:
+    """A PDF bomb of about 1.5 KB: one page that draws a form XObject ``fanout`` times, each of which draws the
+    next level's form ``fanout`` times, ``depth`` levels down, where the last form shows a letter
+    ``leaf_operators`` times (compressed, so the file stays small). A text extractor that follows every
+    drawing of a form runs the last one fanout**depth times; pypdf stops after 5,000 forms, which with the
+    defaults still leaves some four thousand runs of a thousand text operators: minutes of CPU."""
+    first_form = 6
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 5 0 R >> "
+        f"/XObject << /X0 {first_form} 0 R >> >> /Contents 4 0 R >>".encode("ascii"),
+        _stream("", b"/X0 Do\n" * fanout),
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    for level in range(depth):
+        if level == depth - 1:
+            content = b"BT /F1 1 Tf (a) Tj ET\n" * leaf_operators
+            resources = "<< /Font << /F1 5 0 R >> >>"
+        else:
+            content = f"/X{level + 1} Do\n".encode("ascii") * fanout
+            resources = f"<< /Font << /F1 5 0 R >> /XObject << /X{level + 1} {first_form + level + 1} 0 R >> >>"
+        objects.append(
+            _stream(
+                f"/Type /XObject /Subtype /Form /BBox [0 0 595 842] /Resources {resources} /Filter /FlateDecode",
+                zlib.compress(content, 9),
+            )
+        )
+    return _pdf_file(objects)
+
+
+def paragraph_flood_docx(inflated_mb: int = 45) -> bytes:
+    """A Word file bomb of about 100 KB: a real document whose body holds ``inflated_mb`` MB of empty paragraphs
+    (``<w:p/>``, seven million of them by default), under the upload check's 50 MB inflation cap. lxml
+    builds a node for each and python-docx an object on top: gigabytes of memory, and minutes of CPU."""
+    base = question_docx()
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(base)) as source, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED) as bomb:
+        for info in source.infolist():
+            data = source.read(info)
+            if info.filename == "word/document.xml":
+                head, body, tail = data.partition(b"<w:body>")
+                data = head + body + b"<w:p/>" * (inflated_mb * 1024 * 1024 // len(b"<w:p/>")) + tail
+            bomb.writestr(info.filename, data, compress_type=zipfile.ZIP_DEFLATED, compresslevel=9)
+    return out.getvalue()
 
 
 def write_fixtures(directory: Path = FIXTURE_DIR) -> None:

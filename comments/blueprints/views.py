@@ -24,7 +24,7 @@ from comments.blueprints.form_errors import put_domain_error
 from comments.domain import DomainError
 from comments.extensions import db
 from comments.storage import blob_store
-from comments.transactions import begin_write, lock_for_change, read_before_write
+from comments.transactions import begin_write, end_transaction, lock_for_change, read_before_write
 
 Model = TypeVar("Model")
 Result = TypeVar("Result")
@@ -50,7 +50,7 @@ def _answer(value: Answer | None, result) -> str | None:
 
 def post_change(
     form,
-    call: Callable[[], Result],
+    call: Callable[..., Result],
     *,
     page: Callable[[], ResponseReturnValue] | None,
     then: Answer,
@@ -59,6 +59,7 @@ def post_change(
     field=None,
     renamed: dict[str, str] | None = None,
     new_blobs: Callable[[Result], Iterable[str]] | None = None,
+    prepare: Callable[[], object] | None = None,
 ) -> ResponseReturnValue:
     """Validate ``form``, then make the change ``call`` and answer with a 303 to ``then``, ``done`` flashed.
 
@@ -68,6 +69,9 @@ def post_change(
     put on the field it names (through ``renamed``), else on ``field``, else at the top of the form.
     ``then`` and ``done`` may be functions of what ``call`` returned; they are evaluated before the commit,
     while its objects are loaded. ``new_blobs`` names the files ``call`` wrote, removed if the commit fails.
+    ``prepare`` does what the change needs that may take seconds (reading uploaded files): it runs once the
+    form is valid, with no transaction open and so no lock held, and ``call`` is given what it returned; a
+    domain refusal from it is answered as one from ``call``.
     """
     if not form.validate():
         if page is None:
@@ -76,7 +80,7 @@ def post_change(
             return redirect(_answer(then, None), code=303)
         return page(), 422
     try:
-        result = _change(call, lock)
+        result = _change(call, lock, prepare)
     except DomainError as error:
         db.session.rollback()
         if page is None:
@@ -91,10 +95,16 @@ def post_change(
     return redirect(target, code=303)
 
 
-def _change(call: Callable[[], Result], lock: Iterable[object]) -> Result:
+def _change(call: Callable[..., Result], lock: Iterable[object], prepare: Callable[[], object] | None = None) -> Result:
+    if prepare is None:
+        begin_write()
+        lock_for_change(*lock)
+        return call()
+    end_transaction()
+    prepared = prepare()
     begin_write()
     lock_for_change(*lock)
-    return call()
+    return call(prepared)
 
 
 def commit_change(

@@ -23,7 +23,7 @@ from sqlalchemy import func, select, update
 from zxcvbn import zxcvbn
 from zxcvbn.frequency_lists import FREQUENCY_LISTS
 
-from comments import clock
+from comments import clock, throttles
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.outbox import enqueue_mail
@@ -291,11 +291,19 @@ def _password_fingerprint(user: User) -> str:
 
 def request_password_reset(email: str, reset_url_for, actor: Actor) -> None:
     """Mail a reset link (valid one hour, usable once) to an active account; say nothing either way, so the
-    form cannot be used to find out which addresses have accounts."""
+    form cannot be used to find out which addresses have accounts.
+
+    At most PASSWORD_RESET_MAILS_PER_ACCOUNT_PER_HOUR links go to one account (R57): past that the request
+    is recorded and no mail is sent, and the caller answers as always.
+    """
     from flask import render_template
 
     user = db.session.execute(select(User).where(User.email == normalise_email(email))).scalar_one_or_none()
     if user is None or not user.active:
+        return
+    limit = f"{current_app.config['PASSWORD_RESET_MAILS_PER_ACCOUNT_PER_HOUR']}/hour"
+    if not throttles.spend("password-reset-mail", throttles.subject_key("user", str(user.id)), limit):
+        record_event(actor, "password.reset_withheld", user)
         return
     token = _reset_serializer().dumps({"user": user.id, "pw": _password_fingerprint(user)})
     body = render_template("mail/password_reset.txt", user=user, url=reset_url_for(token))

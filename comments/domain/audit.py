@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC
 
@@ -58,7 +60,7 @@ def record_event(actor: Actor, action: str, obj, **detail) -> None:
 # sealed events in sequence order and recomputes every hash, so an edit, a deletion or an insertion among
 # sealed events shows. An unkeyed hash cannot stop someone who rewrites the whole chain from the tampered
 # event onwards, nor a deletion of the newest events: that needs the head (last seq and hash) kept
-# somewhere the database's writers cannot reach, which is why `flask audit verify` prints it.
+# somewhere the database's writers cannot reach (see "The published head" below).
 
 GENESIS_HASH = "0" * 64
 # Any fixed 64-bit number will do, as long as nothing else takes this advisory lock: it serialises sealers
@@ -150,12 +152,13 @@ class ChainProblem:
     """One place where the chain is broken, named by seq and event id, and what that means."""
 
     seq: int | None
-    event_id: int
+    event_id: int | None  # None: the event is gone
     description: str
 
     def __str__(self) -> str:
         where = f"seq {self.seq}" if self.seq is not None else "unsealed"
-        return f"{where} (event id {self.event_id}): {self.description}"
+        which = f"event id {self.event_id}" if self.event_id is not None else "no such event"
+        return f"{where} ({which}): {self.description}"
 
 
 @dataclass
@@ -173,7 +176,45 @@ class ChainReport:
         return not self.problems
 
 
-def verify_chain() -> ChainReport:
+# --- The published head ------------------------------------------------------------------------------
+#
+# The chain alone cannot show a deletion of its newest events, nor a rewrite of everything after some
+# event: the head (the last sealed seq and its hash) must be kept where the database's writers cannot
+# reach. The worker appends it once a day to AUDIT_HEAD_FILE and mails it to AUDIT_HEAD_MAIL_TO;
+# `flask audit head` prints it; `flask audit verify --head` checks the chain against what was published.
+
+HEAD_PREFIX = "comments-audit-head"
+_HEAD_LINE = re.compile(rf"{HEAD_PREFIX} seq=(\d+) hash=([0-9a-f]{{64}})(?: at=(\S+))?")
+
+
+@dataclass(frozen=True)
+class Head:
+    """One published head: the last sealed event's seq and hash, and when it was read."""
+
+    seq: int
+    hash: str
+    at: str = ""
+
+    def line(self) -> str:
+        return f"{HEAD_PREFIX} seq={self.seq} hash={self.hash} at={self.at}"
+
+
+def current_head() -> Head | None:
+    """The last sealed event's seq and hash (None before the first seal), with the time read."""
+    last = db.session.execute(
+        select(_events.c.seq, _events.c.hash).where(_events.c.seq.is_not(None)).order_by(_events.c.seq.desc()).limit(1)
+    ).first()
+    if last is None:
+        return None
+    return Head(last.seq, last.hash, clock.now().astimezone(UTC).isoformat(timespec="seconds"))
+
+
+def parse_heads(text: str) -> list[Head]:
+    """Every head line in ``text`` (a file of published heads, a pasted mail); other lines are ignored."""
+    return [Head(int(match[1]), match[2], match[3] or "") for match in _HEAD_LINE.finditer(text)]
+
+
+def verify_chain(heads: Iterable[Head] = ()) -> ChainReport:
     """Walk the sealed events in seq order, recompute each hash and check each link; report every break.
 
     The walk is one streamed query (``yield_per``), so memory stays flat on millions of rows and, being
@@ -185,6 +226,7 @@ def verify_chain() -> ChainReport:
     """
     session = db.session
     report = ChainReport()
+    published = {head.seq: head for head in heads}
     expected_seq, expected_prev = 1, GENESIS_HASH
     sealed_rows = session.execute(
         select(*_CONTENT_COLUMNS, _events.c.seq, _events.c.prev_hash, _events.c.hash)
@@ -211,7 +253,26 @@ def verify_chain() -> ChainReport:
             report.problems.append(
                 ChainProblem(row.seq, row.id, "its content no longer matches its hash: the event was edited")
             )
+        head = published.pop(row.seq, None)
+        if head is not None and head.hash != row.hash:
+            report.problems.append(
+                ChainProblem(
+                    row.seq,
+                    row.id,
+                    f"its hash is not the one published{' at ' + head.at if head.at else ''}: the chain was "
+                    "rewritten from here or before",
+                )
+            )
         expected_seq, expected_prev = row.seq + 1, row.hash
+    for head in sorted(published.values(), key=lambda head: head.seq):
+        report.problems.append(
+            ChainProblem(
+                head.seq,
+                None,
+                f"a head was published{' at ' + head.at if head.at else ''} with this seq, but the chain ends "
+                f"at {expected_seq - 1}: the newest sealed events were deleted",
+            )
+        )
     if report.sealed:
         report.head_seq, report.head_hash = expected_seq - 1, expected_prev
     pending = _events.c.seq.is_(None)

@@ -20,7 +20,7 @@ from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.intake import AcceptedSubmission, StaffEntry, SubmissionDraft, accept_submission
-from comments.domain.uploads import CheckedFile
+from comments.domain.uploads import MaskedFile
 from comments.extensions import db
 from comments.models import (
     Channel,
@@ -159,7 +159,7 @@ def submit_member_question(
     body: str,
     section_id: int | None,
     channel: Channel,
-    files: list[CheckedFile],
+    files: list[MaskedFile],
     received_at: datetime,
     actor: Actor,
     blob_store: BlobStore,
@@ -168,7 +168,8 @@ def submit_member_question(
     """Store a question of ``member`` as a submission; the receipt goes to the member's account address.
 
     The member's name and address are kept in the submitter record like anyone's, so access to them is
-    controlled and logged the same way; the inbox and the packet show only the kind.
+    controlled and logged the same way; the inbox and the packet show only the kind. ``files`` were read
+    beforehand, outside any transaction, by ``comments.domain.intake.read_attachments``.
     """
     if not sends_questions(member):
         raise DomainError(_l("Choose an active committee member."), field="member_id")

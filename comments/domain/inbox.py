@@ -8,7 +8,7 @@ import base64
 import binascii
 import math
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 
 from sqlalchemy import delete, exists, func, select, tuple_
@@ -16,6 +16,7 @@ from sqlalchemy import delete, exists, func, select, tuple_
 from comments import clock
 from comments.clock import JAPAN
 from comments.domain.audit import Actor, record_event
+from comments.domain.campaigns import similar_counts
 from comments.domain.masking import masked
 from comments.domain.search import match_submission_ids, search_match_condition, terms_match_clause
 from comments.extensions import db
@@ -64,6 +65,9 @@ class InboxRow:
     excerpt: str
     attachment_count: int
     late: bool
+    # How many submissions (this one included) say the same in identical or near-identical words (R58);
+    # 0 when none does, or before the worker has looked.
+    similar: int = 0
 
 
 @dataclass(frozen=True)
@@ -300,6 +304,8 @@ def list_inbox(
     if len(rows) > limit:
         rows = rows[:limit]
         next_cursor = encode_cursor(rows[-1].received_at, rows[-1].id)
+    similar = similar_counts([row.id for row in rows])
+    rows = [replace(row, similar=similar.get(row.id, 0)) for row in rows]
     return InboxPage(rows=rows, next_cursor=next_cursor)
 
 

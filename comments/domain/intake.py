@@ -1,4 +1,8 @@
-"""Accepting a submission: the deadline check, masking, receipt, files, outbox and audit in one step."""
+"""Accepting a submission: the deadline check, masking, receipt, files, outbox and audit in one step.
+
+The attached files are read and masked before that step, outside any transaction (``read_attachments``):
+reading a PDF or Word file can take seconds, and no lock may be held meanwhile (R40).
+"""
 
 from __future__ import annotations
 
@@ -10,20 +14,22 @@ from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
 
+from comments import throttles
 from comments.clock import JAPAN
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.deadlines import is_accepting, period_accepts
 from comments.domain.masking import contains_individual_number, mask_individual_numbers
-from comments.domain.outbox import enqueue_mail
+from comments.domain.outbox import deliverable_address, enqueue_mail
 from comments.domain.receipts import FingerprintedFile, compute_fingerprint, new_receipt_number
-from comments.domain.uploads import CheckedFile, MaskedFile, NumberInFileError, mask_file
+from comments.domain.uploads import CheckedFile, MaskedFile, NumberInFileError, UnreadableFileError, mask_files
 from comments.extensions import db
 from comments.models import (
     Attachment,
     Channel,
     Consultation,
     ConsultationStatus,
+    OutboxMessage,
     PostalRule,
     Section,
     Submission,
@@ -56,7 +62,8 @@ class SubmissionDraft:
     email: str = ""
     contact: str = ""
     consented: bool = False
-    files: list[CheckedFile] = field(default_factory=list)
+    # Read and masked before any transaction begins (``read_attachments``), never by accept_submission.
+    files: list[MaskedFile] = field(default_factory=list)
     # The committee member whose question this is (portal, upload, e-mail, or keyed in on their behalf).
     member_id: int | None = None
 
@@ -76,14 +83,45 @@ NUMBER_IN_EMAIL = _l(
 )
 
 
-def _masked_files(draft: SubmissionDraft, *, staff: bool) -> list[MaskedFile]:
-    """The draft's files with every individual number masked. A PDF holding one is refused where the sender
-    is there to send it again (the public form, staff keying in), else replaced by its masked text."""
-    convert_pdf = not staff and draft.channel in (Channel.email, Channel.upload)
+# The receipt is sent through a plain SMTP relay, without SMTPUTF8 (see outbox.deliverable_address).
+UNDELIVERABLE_EMAIL = _l(
+    "The confirmation mail cannot be sent to this address. Write the part before @ in half-width letters, "
+    "digits and the signs . _ - + (an address such as 日本語@example.jp cannot be delivered), or leave the field "
+    "empty and give a postal address or telephone number if you want to be contacted."
+)
+
+
+def read_attachments(files: list[CheckedFile], *, channel: Channel, staff: bool = False) -> list[MaskedFile]:
+    """The files of a submission with every individual number masked, for its draft: call it before the
+    transaction that stores the submission begins, and with none open (no lock, no snapshot is held while
+    a file is read: reading one can take FILE_READ_WALL_SECONDS).
+
+    A PDF holding a number is refused where the sender is there to send it again (the public form, staff
+    keying in), else replaced by its masked text. A file over the reading limits is refused (R40). Either
+    raises ``SubmissionInvalidError`` on ``attachments``, as do too many or too large files, checked first.
+    """
+    _check_files(files)
+    convert_pdf = not staff and channel in (Channel.email, Channel.upload)
     try:
-        return [mask_file(file, convert_pdf=convert_pdf) for file in draft.files]
-    except NumberInFileError as error:
+        return mask_files(files, convert_pdf=convert_pdf)
+    except (NumberInFileError, UnreadableFileError) as error:
         raise SubmissionInvalidError(error.message, field="attachments") from None
+
+
+def _check_files(files: list[CheckedFile]) -> None:
+    config = current_app.config
+    if len(files) > config["ATTACHMENT_MAX_FILES"]:
+        raise SubmissionInvalidError(
+            _l("Attach at most %(count)d files.", count=config["ATTACHMENT_MAX_FILES"]), field="attachments"
+        )
+    if sum(f.size for f in files) > config["ATTACHMENT_MAX_TOTAL_BYTES"]:
+        raise SubmissionInvalidError(
+            _l(
+                "The attachments together exceed %(limit)d MB. Send fewer or smaller files, or send them by post.",
+                limit=config["ATTACHMENT_MAX_TOTAL_BYTES"] // (1024 * 1024),
+            ),
+            field="attachments",
+        )
 
 
 def _check_draft(consultation: Consultation, draft: SubmissionDraft) -> None:
@@ -125,18 +163,9 @@ def _check_draft(consultation: Consultation, draft: SubmissionDraft) -> None:
     if contains_individual_number(draft.email):
         # The address is kept and mailed to as it is, so a number in it cannot be masked: refused.
         raise SubmissionInvalidError(NUMBER_IN_EMAIL, field="email")
-    if len(draft.files) > config["ATTACHMENT_MAX_FILES"]:
-        raise SubmissionInvalidError(
-            _l("Attach at most %(count)d files.", count=config["ATTACHMENT_MAX_FILES"]), field="attachments"
-        )
-    if sum(f.size for f in draft.files) > config["ATTACHMENT_MAX_TOTAL_BYTES"]:
-        raise SubmissionInvalidError(
-            _l(
-                "The attachments together exceed %(limit)d MB. Send fewer or smaller files, or send them by post.",
-                limit=config["ATTACHMENT_MAX_TOTAL_BYTES"] // (1024 * 1024),
-            ),
-            field="attachments",
-        )
+    if clean_line(draft.email) and deliverable_address(clean_line(draft.email)) is None:
+        raise SubmissionInvalidError(UNDELIVERABLE_EMAIL, field="email")
+    _check_files([masked_file.file for masked_file in draft.files])
 
 
 # Built once: the period of one consultation, read under a shared lock, and whether a receipt number is taken.
@@ -237,7 +266,7 @@ def accept_submission(
     body, masked = mask_individual_numbers(clean_text(draft.body))
     name, masked_name = mask_individual_numbers(clean_line(draft.name))
     contact, masked_contact = mask_individual_numbers(clean_text(draft.contact))
-    masked_files = _masked_files(draft, staff=staff_entry is not None)
+    masked_files = draft.files
     files = [masked_file.file for masked_file in masked_files]
     masked += sum(masked_file.numbers for masked_file in masked_files) + masked_name + masked_contact
     email = clean_line(draft.email)
@@ -281,8 +310,7 @@ def accept_submission(
                 )
             )
         db.session.add(submission)
-        if email:
-            queue_receipt_mail(submission, email)
+        mail_withheld = bool(email) and not queue_receipt_mail(submission, email)
         db.session.flush()
         record_event(
             actor,
@@ -293,6 +321,8 @@ def accept_submission(
             attachments=len(files),
             masked_numbers=masked,
         )
+        if mail_withheld:
+            record_event(actor, "submission.receipt_mail_withheld", submission)
     except BaseException:
         for sha256 in created:
             blob_store.discard(sha256)
@@ -300,8 +330,15 @@ def accept_submission(
     return AcceptedSubmission(submission=submission, created_blobs=created)
 
 
-def queue_receipt_mail(submission: Submission, email: str) -> None:
-    """Put the confirmation e-mail in the outbox, in the submitter's language; sent after commit."""
+def queue_receipt_mail(submission: Submission, email: str) -> bool:
+    """Put the confirmation e-mail in the outbox, in the submitter's language; sent after commit.
+
+    False, and no mail, once RECEIPT_MAILS_PER_RECIPIENT_PER_DAY went to this address (R57): nobody can
+    flood another person's mailbox by sending opinions in their name. The opinion is kept all the same.
+    """
+    limit = f"{current_app.config['RECEIPT_MAILS_PER_RECIPIENT_PER_DAY']}/day"
+    if not throttles.spend("receipt-mail", throttles.subject_key("recipient", email.strip().lower()), limit):
+        return False
     locale = str(get_locale() or "ja")
     with force_locale(locale):
         subject = str(
@@ -313,3 +350,12 @@ def queue_receipt_mail(submission: Submission, email: str) -> None:
         )
         body = render_template("mail/receipt.txt", submission=submission)
     enqueue_mail(to=email, subject=subject, body=body, submission=submission)
+    return True
+
+
+def receipt_mail_withheld(submission: Submission) -> bool:
+    """Whether the submitter gave an address and no receipt mail was queued for it (the limit above)."""
+    if submission.submitter is None or not submission.submitter.email:
+        return False
+    queued = select(OutboxMessage.id).where(OutboxMessage.submission_id == submission.id).limit(1)
+    return db.session.execute(queued).first() is None

@@ -5,7 +5,8 @@
 file a record keeps (attachments or their redacted copies, kept e-mails, materials), with the same
 detector and file readers the intake masks with, and reports where a number is, never the number: the
 table, column and row, or the record that keeps the file. Files the service cannot read (pictures,
-scans, PDFs with a password) are listed apart: a person must look at them.
+scans, PDFs with a password) are listed apart: a person must look at them. So are the PDF and Word files
+that went over the reading limits (R40; each is read in a child process, as on intake), and the scan goes on.
 
 It changes nothing. A submission is evidence and its text is in the receipt's fingerprint, so what to
 do with a number found in one is the city's decision: a file is replaced by a redacted copy from the
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 
 from sqlalchemy import JSON, String, Text, select
@@ -24,11 +25,16 @@ from sqlalchemy.types import TypeDecorator
 
 from comments.documents import decode_text_file, mask_docx, pdf_every_text
 from comments.domain.masking import MASK, find_individual_numbers
+from comments.domain.uploads import FileTooCostlyError, UnreadableFileError, read_in_child
 from comments.extensions import db
 from comments.models import Attachment, InboundMessage, Material, RedactedCopy
 from comments.storage import BlobStore
 
 BATCH = 1000
+# What ``scan_stored_data`` notes of a file that went over the reading limits.
+TOO_COSTLY = -1
+# The name a stored file is read under: the scan reports the record that keeps it, never its name.
+_STORED_FILE = "file"
 
 
 @dataclass(frozen=True)
@@ -44,6 +50,7 @@ class Finding:
 class ScanReport:
     findings: list[Finding]
     unreadable: list[Finding]  # files a person must look at (numbers is 0)
+    too_costly: list[Finding] = field(default_factory=list)  # files over the reading limits, to look at too
     rows: int = 0
     files: int = 0
 
@@ -83,14 +90,17 @@ def _texts_of_rows() -> Iterator[tuple[str, str, str]]:
 
 
 def numbers_in_file(data: bytes) -> int | None:
-    """How many numbers a stored file holds, read as the intake reads it; None when it cannot be read."""
+    """How many numbers a stored file holds, read as the intake reads it; None when it cannot be read.
+    Raises ``FileTooCostlyError`` when a PDF or Word file in it went over the reading limits."""
     if data.startswith(b"PK"):
         try:
-            return mask_docx(data, find_individual_numbers, MASK)[1]
-        except Exception:  # not a Word file after all, or a damaged one
+            return read_in_child(_STORED_FILE, mask_docx, data, find_individual_numbers, MASK)[1]
+        except FileTooCostlyError:
+            raise
+        except UnreadableFileError:  # not a Word file after all, or a damaged one
             return None
     if data.startswith(b"%PDF"):
-        text = pdf_every_text(data)
+        text = read_in_child(_STORED_FILE, pdf_every_text, data)
         return None if text is None else len(find_individual_numbers(text))
     if data.startswith((b"\x89PNG", b"\xff\xd8\xff")):
         return None
@@ -144,8 +154,12 @@ def scan_stored_data(store: BlobStore) -> ScanReport:
                 seen[sha256] = numbers_in_file(store.read(sha256))
             except FileNotFoundError:
                 seen[sha256] = 0  # destroyed, or never written: nothing is kept
+            except FileTooCostlyError:
+                seen[sha256] = TOO_COSTLY
         found = seen[sha256]
-        if found is None:
+        if found == TOO_COSTLY:
+            report.too_costly.append(Finding(place, row, 0))
+        elif found is None:
             report.unreadable.append(Finding(place, row, 0))
         elif found:
             report.findings.append(Finding(place, row, found))

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from email.utils import make_msgid
 
+from email_validator import EmailNotValidError, validate_email
 from flask import current_app
 
 from comments import clock
@@ -27,11 +28,27 @@ def _header_safe(value: str) -> str:
     return value
 
 
+def deliverable_address(value: str) -> str | None:
+    """The address as the mail server takes it (a domain in kana or kanji as its ASCII form, xn--...), or
+    None when no plain SMTP server can deliver to it.
+
+    The service does not send with SMTPUTF8: a city's mail relay often does not offer it, and a receipt
+    that cannot be delivered is worse than an address refused on the form. So the part before the @ must
+    be ASCII (``日本語@example.jp`` is refused where it is typed); an internationalised domain is fine.
+    Checked with email-validator, the library WTForms' own e-mail check uses.
+    """
+    try:
+        return validate_email(value, check_deliverability=False, allow_smtputf8=False).ascii_email
+    except EmailNotValidError:
+        return None
+
+
 def _address(value: str) -> str:
-    """An address to send to; one holding an individual number is refused where it was typed, never here."""
+    """An address to send to; one holding an individual number is refused where it was typed, never here.
+    One the mail server cannot take is kept as it is: the worker fails that message alone, with its reason."""
     if contains_individual_number(value):
         raise ValueError("an individual number in a recipient address")
-    return _header_safe(value)
+    return _header_safe(deliverable_address(value) or value)
 
 
 def enqueue_mail(*, to: str, subject: str, body: str, submission=None) -> OutboxMessage:

@@ -23,6 +23,7 @@ from sqlalchemy.orm import selectinload
 from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
+from comments.domain.campaigns import CampaignCount, campaign_count
 from comments.domain.masking import mask_individual_numbers
 from comments.domain.responses import responses_of
 from comments.extensions import db
@@ -106,6 +107,11 @@ def submissions_by_channel(consultation: Consultation) -> dict[str, int]:
     counted = counted_submissions(consultation).subquery()
     rows = db.session.execute(select(counted.c.channel, func.count()).group_by(counted.c.channel)).all()
     return {channel.value if hasattr(channel, "value") else channel: count for channel, count in rows}
+
+
+def campaigns_counted(consultation: Consultation) -> CampaignCount:
+    """Of the submissions that count, how many came in the same or nearly the same words (R58)."""
+    return campaign_count(counted_submissions(consultation).with_only_columns(Submission.id))
 
 
 def _personal_values(consultation: Consultation) -> list[str]:

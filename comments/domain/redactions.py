@@ -31,7 +31,7 @@ from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.masking import masked
-from comments.domain.uploads import CheckedFile, NumberInFileError, mask_file
+from comments.domain.uploads import CheckedFile, MaskedFile, NumberInFileError, UnreadableFileError, mask_file
 from comments.extensions import db
 from comments.models import (
     Attachment,
@@ -55,10 +55,14 @@ class Replacement:
     new_blobs: tuple[str, ...]
 
 
-def _checked_copy(upload: CheckedFile) -> CheckedFile:
-    """The copy, its readable text masked; a copy whose text still shows a number is refused."""
+def read_redacted_copy(upload: CheckedFile) -> MaskedFile:
+    """The copy, its readable text masked, for ``replace_with_redacted_copy``; a copy whose text still shows a
+    number is refused, as is one over the reading limits (R40). Call it outside any transaction: a PDF or
+    Word file is read in a child process, which may take FILE_READ_WALL_SECONDS."""
     try:
-        result = mask_file(upload, convert_pdf=False)
+        return mask_file(upload, convert_pdf=False)
+    except UnreadableFileError as error:
+        raise UnreadableFileError(error.message, field="document") from None
     except NumberInFileError as error:
         raise DomainError(
             _l(
@@ -68,7 +72,6 @@ def _checked_copy(upload: CheckedFile) -> CheckedFile:
             ),
             field="document",
         ) from error
-    return result.file
 
 
 def _rewrite_message(raw: bytes, original_sha256: str, copy: CheckedFile) -> bytes | None:
@@ -97,11 +100,11 @@ def _rewrite_message(raw: bytes, original_sha256: str, copy: CheckedFile) -> byt
 
 
 def replace_with_redacted_copy(
-    attachment: Attachment, upload: CheckedFile, *, reason: str, by: User, actor: Actor, store: BlobStore
+    attachment: Attachment, upload: MaskedFile, *, reason: str, by: User, actor: Actor, store: BlobStore
 ) -> Replacement:
-    """Make ``upload`` the kept copy of ``attachment`` (see the module docstring); the caller commits, then
-    calls ``destroy_replaced``. A copy identical to what is kept is refused, as is one still showing a number."""
-    copy = _checked_copy(upload)
+    """Make ``upload`` (from ``read_redacted_copy``) the kept copy of ``attachment`` (see the module docstring);
+    the caller commits, then calls ``destroy_replaced``. A copy identical to what is kept is refused."""
+    copy = upload.file
     kept = attachment.kept
     if copy.sha256 == kept.sha256:
         raise DomainError(

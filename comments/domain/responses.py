@@ -1,7 +1,7 @@
 """Responses (市の考え方): drafted with every save kept, reviewed, approved by someone else.
 
 States: drafting -> in_review -> approved. Any save returns the response to drafting, so an edit after
-approval needs approving again. The approver is never the last author (R25) and must have signed in
+approval needs approving again. The approver never wrote any revision (R25) and must have signed in
 again recently (R27): the caller passes the instant of that re-authentication.
 """
 
@@ -66,10 +66,16 @@ def response_for(target: Item | SamePurportGroup) -> Response:
     return response
 
 
+NOT_BY_AN_AUTHOR = _l("You wrote a version of this response; someone who wrote none of it must approve it.")
+UNCHANGED = _l("Nothing was changed since the last saved version, so no new version was saved.")
+
+
 def save_draft(
     response: Response, *, body: str, category: ResponseCategory | None, change_made: str, author: User, actor: Actor
 ) -> ResponseRevision:
-    """Save a new revision; the response goes (back) to drafting, whatever state it was in."""
+    """Save a new revision; the response goes (back) to drafting, whatever state it was in. A save that changes
+    nothing (the same words once spaces at either end are stripped, the same category and change) makes no
+    revision and changes no state: it would otherwise make its saver an author without writing a word."""
     body = (body or "").strip()
     if not body:
         raise ResponseError(_l("Write the response."), field="body")
@@ -78,6 +84,12 @@ def save_draft(
         raise ResponseError(
             _l("Say what was changed in the draft, since the opinion is reflected."), field="change_made"
         )
+    if response.revisions and (body, category, change_made) == (
+        response.body,
+        response.category,
+        (response.change_made or "").strip(),
+    ):
+        raise ResponseError(UNCHANGED, field="body")
     number = len(response.revisions) + 1
     revision = ResponseRevision(
         response=response, number=number, body=body, category=category, change_made=change_made, author_id=author.id
@@ -115,11 +127,13 @@ def comment(response: Response, *, body: str, author: User, actor: Actor) -> Rev
 
 
 def approve(response: Response, *, approver: User, reauthenticated_at: datetime | None, actor: Actor) -> None:
-    """Approve a response in review: never by its last author (R25), only just after signing in again (R27)."""
+    """Approve a response in review: never by anyone who wrote a revision of it (R25), only just after signing
+    in again (R27). Not the last author alone: someone who wrote revision 2 could have a colleague save the
+    same words as revision 3 and then approve their own text."""
     if response.state != ResponseState.in_review:
         raise ResponseError(_l("Only a response in review can be approved."))
-    if response.last_author_id == approver.id:
-        raise ResponseError(_l("You wrote the latest version of this response; someone else must approve it."))
+    if response.is_author(approver):
+        raise ResponseError(NOT_BY_AN_AUTHOR)
     if reauthenticated_at is None or clock.now() - reauthenticated_at > REAUTHENTICATION_WINDOW:
         raise ResponseError(_l("Enter your password again to approve."), field="password")
     response.state = ResponseState.approved

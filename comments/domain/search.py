@@ -23,6 +23,7 @@ places but not at the very end of a run: a known limit of bigram indexing.
 
 from __future__ import annotations
 
+import logging
 import unicodedata
 
 from sqlalchemy import and_, bindparam, func, or_, select, text
@@ -31,6 +32,7 @@ from comments.domain.masking import masked
 from comments.extensions import db
 from comments.models import Submission, SubmissionSearch
 
+log = logging.getLogger(__name__)
 # Longest query we turn into a phrase: beyond this the search box is being misused, not searched.
 MAX_QUERY_CHARS = 200
 
@@ -86,8 +88,7 @@ def index_pending_submissions(limit: int = 500) -> int:
             [
                 {
                     "submission_id": submission_id,
-                    # Bodies are masked on intake; masked again here, so no number reaches the index (R14).
-                    "terms": search_terms(masked(body)),
+                    "terms": _terms_of(submission_id, body),
                     "consultation_id": consultation_id,
                     "received_at": received_at,
                 }
@@ -95,6 +96,17 @@ def index_pending_submissions(limit: int = 500) -> int:
             ],
         )
     return len(rows)
+
+
+def _terms_of(submission_id: int, body: str) -> str:
+    """The index terms of one body; a body the rule cannot read is indexed with no terms and logged, so one
+    submission never stops the index of all the others (it stays in every list, only not found by words)."""
+    try:
+        # Bodies are masked on intake; masked again here, so no number reaches the index (R14).
+        return search_terms(masked(body))
+    except Exception:
+        log.exception("submission %s could not be indexed for search; it is kept with no search terms", submission_id)
+        return ""
 
 
 def query_phrases(query: str) -> list[list[str]]:

@@ -233,14 +233,16 @@ def _docx_blocks(document):
             yield style or "", block.text
 
 
-def sections_from_docx(data: bytes) -> list[ParsedSection]:
-    """The sections of a draft in a Word (.docx) file: heading styles first, the text rule otherwise.
+def docx_blocks(data: bytes) -> list[tuple[str, str]] | None:
+    """(style name or "", text) of every paragraph and table row of a Word (.docx) file, in document order;
+    None when the bytes are not a Word document. Plain data, so it can be read in a child process under the
+    reading limits (``comments.domain.uploads.read_in_child``): this is the part that costs what the file
+    makes it cost.
 
     python-docx parses the package with lxml through a parser built with ``resolve_entities=False``
     and lxml never fetches external DTDs or entities by default (``no_network``, ``load_dtd=False``),
     so an XXE payload in the file is not expanded and reads no local file. The caller has already run
     ``check_upload``, which refuses archives that would inflate too far (R40).
-    Raises ``DraftUnreadable`` when the bytes are not a Word document or hold no heading.
     """
     import docx
     from docx.opc.exceptions import PackageNotFoundError
@@ -248,13 +250,21 @@ def sections_from_docx(data: bytes) -> list[ParsedSection]:
 
     try:
         document = docx.Document(io.BytesIO(data))
-        blocks = list(_docx_blocks(document))
-    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.LxmlError) as error:
+        return list(_docx_blocks(document))
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError, etree.LxmlError):
+        return None
+
+
+def sections_from_blocks(blocks: list[tuple[str, str]] | None) -> list[ParsedSection]:
+    """The sections of a draft from its ``docx_blocks``: heading styles first, the text rule otherwise.
+
+    Raises ``DraftUnreadable`` when the blocks are None (not a Word document) or hold no heading.
+    """
+    if blocks is None:
         raise DraftUnreadable(
             _l("The file could not be read as a Word document (.docx). Save it from Word as .docx and try again."),
             field="source",
-        ) from error
-
+        )
     builder = _Builder()
     if any(_HEADING_STYLE.match(style) for style, _text in blocks):
         for style, text in blocks:
@@ -267,3 +277,9 @@ def sections_from_docx(data: bytes) -> list[ParsedSection]:
     else:
         _read_lines((line for _style, text in blocks for line in (text.splitlines() or [""])), builder)
     return _result(builder)
+
+
+def sections_from_docx(data: bytes) -> list[ParsedSection]:
+    """The sections of a draft in a Word (.docx) file, read in this process: ``sections_from_blocks`` of
+    ``docx_blocks``. The web reads the blocks in a child process instead (staff.import_sections)."""
+    return sections_from_blocks(docx_blocks(data))

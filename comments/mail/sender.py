@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import logging
 import smtplib
+import socket
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import timedelta
 
 from flask import current_app
 from flask_mail import Message
-from sqlalchemy import or_, select
+from sqlalchemy import or_, select, update
 
 from comments import clock
 from comments.extensions import db, mail
@@ -91,17 +93,51 @@ def build_message(row: OutboxMessage) -> Message:
     return message
 
 
+@contextmanager
+def socket_timeout(seconds: float):
+    """Every socket opened inside waits at most ``seconds`` for the other side (connect, read, write).
+
+    Flask-Mail opens its SMTP connection without a timeout, so a server that accepts the connection and
+    never answers would hold the worker, and with it the audit seal and the search index, for ever. It
+    has no setting for one; this sets Python's default socket timeout around the send (hand-written; the
+    worker sends from one thread, and the web processes never send mail).
+    """
+    previous = socket.getdefaulttimeout()
+    socket.setdefaulttimeout(seconds)
+    try:
+        yield
+    finally:
+        socket.setdefaulttimeout(previous)
+
+
+# Errors the next attempt may not meet: the server or the network, not the message.
+TRANSIENT_ERRORS = (smtplib.SMTPException, OSError)
+
+
 def send_one(message_id: int) -> SendReport:
-    """Send one claimed message and record the outcome; never raises for a delivery failure."""
-    row = db.session.get(OutboxMessage, message_id)
+    """Send one claimed message and record the outcome; never raises for anything about the message.
+
+    The row is read and the message built, then the transaction ends before the SMTP conversation, so no
+    lock is held while a mail server takes its time. A failure of the server or the network is tried
+    again later (with backoff, up to ``OUTBOX_MAX_ATTEMPTS``); any other error (an address the server
+    cannot take, a header Flask-Mail refuses) would fail again every time, so the message fails at once
+    with its reason, and the messages after it are sent all the same.
+    """
     report = SendReport()
+    row = db.session.get(OutboxMessage, message_id)
     if row is None or row.status != OutboxStatus.pending:
+        db.session.commit()
         return report
     try:
-        mail.send(build_message(row))
-    except (smtplib.SMTPException, OSError) as error:
+        message = build_message(row)
+        db.session.commit()  # the read ends here; the row stays leased to this worker
+        with socket_timeout(current_app.config["MAIL_TIMEOUT_SECONDS"]):
+            mail.send(message)
+    except TRANSIENT_ERRORS as error:
+        db.session.rollback()
+        row = db.session.get(OutboxMessage, message_id)
         row.attempts += 1
-        row.last_error = f"{type(error).__name__}: {error}"[:1000]
+        row.last_error = _reason(error)
         row.leased_until = None
         if row.attempts >= current_app.config["OUTBOX_MAX_ATTEMPTS"]:
             row.status = OutboxStatus.failed
@@ -111,7 +147,17 @@ def send_one(message_id: int) -> SendReport:
             row.next_attempt_at = clock.now() + backoff(row.attempts)
             report.retried += 1
             log.warning("outbox message %s: attempt %s failed, retrying later", row.id, row.attempts)
+    except Exception as error:
+        db.session.rollback()
+        row = db.session.get(OutboxMessage, message_id)
+        row.attempts += 1
+        row.status = OutboxStatus.failed
+        row.last_error = _reason(error)
+        row.leased_until = None
+        report.failed += 1
+        log.error("outbox message %s cannot be sent (%s); the next messages go on", row.id, type(error).__name__)
     else:
+        row = db.session.get(OutboxMessage, message_id)
         row.attempts += 1
         row.status = OutboxStatus.sent
         row.sent_at = clock.now()
@@ -120,6 +166,11 @@ def send_one(message_id: int) -> SendReport:
         report.sent += 1
     db.session.commit()
     return report
+
+
+def _reason(error: Exception) -> str:
+    """What went wrong, for the outbox page: the error's kind and its text, bounded."""
+    return f"{type(error).__name__}: {error}"[:1000]
 
 
 def send_due_messages(batch_size: int = 50, *, limit: int | None = None) -> SendReport:
@@ -131,6 +182,19 @@ def send_due_messages(batch_size: int = 50, *, limit: int | None = None) -> Send
         ids = claim_due_messages(size)
         if not ids:
             break
-        for message_id in ids:
-            report += send_one(message_id)
+        for position, message_id in enumerate(ids):
+            outcome = send_one(message_id)
+            report += outcome
+            if outcome.retried:
+                # The server or the network failed: the next message would wait as long for the same answer,
+                # so the rest go back to the queue and the worker's other jobs get their turn.
+                release(ids[position + 1 :])
+                return report
     return report
+
+
+def release(ids: list[int]) -> None:
+    """Give claimed messages back to the queue unsent, for the next pass."""
+    if ids:
+        db.session.execute(update(OutboxMessage).where(OutboxMessage.id.in_(ids)).values(leased_until=None))
+        db.session.commit()

@@ -24,7 +24,7 @@ from comments.models.response import (
     ResponseTemplate,
     ReviewComment,
 )
-from comments.models.search import InboxSearch, SubmissionSearch
+from comments.models.search import InboxSearch, SimilarText, SubmissionSearch
 from comments.models.submission import (
     Attachment,
     BlobDestruction,
@@ -77,6 +77,7 @@ __all__ = [
     "ReviewComment",
     "SamePurportGroup",
     "Section",
+    "SimilarText",
     "Submission",
     "SubmissionImmutableError",
     "SubmissionSearch",

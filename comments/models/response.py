@@ -58,6 +58,10 @@ class Response(db.Model):
         back_populates="response", order_by="ResponseRevision.number"
     )
 
+    def is_author(self, user) -> bool:
+        """Whether ``user`` wrote any revision: such a user may not approve it (R25), whoever wrote last."""
+        return any(revision.author_id == user.id for revision in self.revisions)
+
 
 class ResponseRevision(db.Model):
     """Every save of a response, kept: who wrote what, when (a diff is made between two of these)."""

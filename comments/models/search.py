@@ -46,3 +46,20 @@ class InboxSearch(db.Model):
     consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id", ondelete="CASCADE"))
     query: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now, index=True)
+
+
+class SimilarText(db.Model):
+    """Which submissions of a consultation say the same thing in (nearly) the same words: a campaign (R58).
+
+    Written by the worker for every submission (``domain/campaigns.py``): ``first_id`` is the earliest
+    submission of its group of identical or near-identical texts and ``size`` how many the group holds;
+    a submission like no other has ``first_id`` None and ``size`` 1. Duplicates are flagged, never merged
+    or dropped: every submission stays a submission, counted and answered.
+    """
+
+    __tablename__ = "similar_texts"
+
+    submission_id: Mapped[int] = mapped_column(ForeignKey("submissions.id", ondelete="CASCADE"), primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    first_id: Mapped[int | None] = mapped_column(ForeignKey("submissions.id"))
+    size: Mapped[int] = mapped_column(default=1)

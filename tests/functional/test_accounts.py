@@ -161,7 +161,7 @@ def test_default_limit_is_one_hundred_failures_an_hour(app):
     assert app.config["LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR"] == 100
 
 
-def test_session_cookie_is_host_prefixed_secure_and_httponly(database_url, tmp_path):
+def test_session_cookie_is_host_prefixed_secure_and_httponly(tmp_path):
     from comments import create_app
     from comments.crypto import new_key_entry
     from config import ProductionConfig
@@ -170,9 +170,14 @@ def test_session_cookie_is_host_prefixed_secure_and_httponly(database_url, tmp_p
         ProductionConfig,
         SECRET_KEY="x" * 40,
         CONTACT_DATA_KEYS=new_key_entry(),
-        SQLALCHEMY_DATABASE_URI=database_url,
+        # The sign-in page reads nothing from the database; production accepts only PostgreSQL's URL.
+        SQLALCHEMY_DATABASE_URI="postgresql+psycopg://127.0.0.1:5432/postgres",
         INSTANCE_PATH=tmp_path,
         SESSION_COOKIE_SECURE=True,
+        TRUSTED_HOSTS=["localhost"],
+        PUBLIC_BASE_URL="https://localhost",
+        MAIL_INTAKE_TOKEN_ONLY=True,
+        RATELIMIT_STORAGE_URI="redis://127.0.0.1:6379",
     )
     assert production.config["SESSION_COOKIE_NAME"] == "__Host-session"
     response = production.test_client().get("/auth/login", base_url="https://localhost")
@@ -212,3 +217,43 @@ def test_password_reset_by_mail_through_the_outbox(app, client):
     assert other.get("/auth/account").status_code == 302, "open sessions end with the old password"
     assert client.get(link).status_code == 302, "the link works once"
     assert sign_in(app.test_client(), member, password=new).status_code == 303
+
+
+def _reset_mails(member) -> list:
+    from comments.models import OutboxMessage
+
+    return [mail for mail in db.session.scalars(select(OutboxMessage)) if mail.to_address == member.email]
+
+
+def test_a_request_for_another_host_is_refused_and_mails_nothing(app):
+    """Issue 11, item 2: with ``Host: evil.example`` the reset link went to evil.example; now the request is
+    refused before any view runs (TRUSTED_HOSTS), so no link is made at all."""
+    member = make_user(Role.member)
+    client = app.test_client()
+    page = client.get("/auth/password-reset").get_data(as_text=True)
+    for headers in ({"Host": "evil.example"}, {"Host": "evil.example:80"}, {"Host": "localhost.evil.example"}):
+        response = client.post(
+            "/auth/password-reset",
+            data={"csrf_token": csrf_token_from(page), "email": member.email},
+            headers=headers,
+        )
+        assert response.status_code == 400, headers
+    assert _reset_mails(member) == []
+
+
+def test_the_reset_link_is_built_on_the_public_address_whatever_the_request_says(app, monkeypatch):
+    """A trusted host (an internal name the proxy forwards, say) still never makes the link: PUBLIC_BASE_URL
+    does."""
+    monkeypatch.setitem(app.config, "PUBLIC_BASE_URL", "https://comments.city.example/")
+    member = make_user(Role.member)
+    client = app.test_client()
+    page = client.get("/auth/password-reset", headers={"Host": "127.0.0.1:8000"}).get_data(as_text=True)
+    response = client.post(
+        "/auth/password-reset",
+        data={"csrf_token": csrf_token_from(page), "email": member.email},
+        headers={"Host": "127.0.0.1:8000"},
+    )
+    assert response.status_code == 303
+    (mail,) = _reset_mails(member)
+    assert "https://comments.city.example/auth/password-reset/" in mail.body_text
+    assert "127.0.0.1" not in mail.body_text

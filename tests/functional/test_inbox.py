@@ -308,3 +308,32 @@ def test_the_searched_text_never_travels_in_an_address_and_stays_its_searchers(a
     sign_in(secretariat_client, make_user(Role.secretariat))
     expired = secretariat_client.get(inbox_url(consultation), query_string={"search": search_id})
     assert 'value="山田花子"' not in expired.get_data(as_text=True)
+
+
+def test_a_campaigns_identical_and_near_identical_texts_are_flagged_with_their_count(app, secretariat_client):
+    """Issue 11, item 7 (R58): duplicates are flagged, never dropped: every one stays in the inbox, marked with
+    how many say the same."""
+    from comments.worker import flag_campaigns
+
+    consultation = make_consultation()
+    campaign = "監視カメラの映像の保存期間を三十日以内に短くしてください。第三者提供もやめてください。"
+    copies = [
+        make_submission(consultation, body=campaign),
+        make_submission(consultation, body=campaign),
+        make_submission(consultation, body=campaign.replace("。第三者", "。また、第三者")),  # near-identical
+        make_submission(consultation, body="　" + campaign + "\n"),  # the same once spaces are ignored
+    ]
+    alone = make_submission(consultation, body="説明会を夜間にも開いてください。")
+    secretariat_client.set_cookie("lang", "en")
+    with app.app_context():
+        assert flag_campaigns(5) == 1
+    html = secretariat_client.get(f"/staff/consultations/{consultation.id}/inbox").get_data(as_text=True)
+    assert html.count("Same or nearly the same text: 4 submissions") == 4
+    assert all(copy.receipt_number in html for copy in copies) and alone.receipt_number in html
+    with app.app_context():
+        assert flag_campaigns(5) == 0, "nothing new: nothing grouped again"
+    later = make_submission(consultation, body=campaign)
+    with app.app_context():
+        assert flag_campaigns(5) == 1
+    html = secretariat_client.get(f"/staff/consultations/{consultation.id}/inbox").get_data(as_text=True)
+    assert html.count("Same or nearly the same text: 5 submissions") == 5 and later.receipt_number in html

@@ -130,6 +130,51 @@ def test_the_same_message_id_twice_makes_one_question(app, member, tmp_path):
 
 
 @pytest.mark.parametrize(
+    "forgery",
+    [
+        {"sender": "stranger@example.com"},  # anyone, to the member's own address
+        {"to": "questions+0123456789abcdef0123456789abcdef01234567@intake.comments.localhost"},  # a made-up token
+        {"headers": {"Authentication-Results": "mx.city.example; dmarc=fail header.from=example.jp"}},
+    ],
+)
+def test_a_message_id_planted_before_the_members_own_mail_does_not_swallow_it(app, member, tmp_path, forgery):
+    """Issue 11, item 8: a first message carrying ``Message-ID: <victim-next-message@...>`` made the member's
+    later real question a "duplicate, nothing stored", because deduplication ran before the sender was
+    checked. Now a Message-ID counts only among the verified member's own messages."""
+    app.config["MAIL_TRUSTED_AUTHSERV_ID"] = "mx.city.example"
+    try:
+        make_consultation()
+        planted = "<victim-next-message@example.jp>"
+        fields = {"sender": member.email, "to": address(app, member), "message_id": planted, "body": "偽物"}
+        ingest(app, message(**{**fields, **forgery}), tmp_path)
+        real = message(
+            sender=member.email,
+            to=address(app, member),
+            message_id=planted,
+            headers={"Authentication-Results": "mx.city.example; dmarc=pass header.from=example.jp"},
+        )
+        output = ingest(app, real, tmp_path)
+    finally:
+        app.config["MAIL_TRUSTED_AUTHSERV_ID"] = None
+    assert "duplicate" not in output
+    first, second = inbound()
+    assert first.status == InboundStatus.quarantined
+    assert second.status == InboundStatus.accepted and second.submission.member_id == member.id
+
+
+def test_two_members_may_use_the_same_message_id(app, member, tmp_path):
+    make_consultation()
+    other = make_user(Role.member, email="iin.jiro@example.jp")
+    with app.app_context():
+        other = db.session.get(type(other), other.id)
+        rotate_intake_token(other, Actor("test"))
+        db.session.commit()
+    for user in (member, other):
+        ingest(app, message(sender=user.email, to=address(app, user), message_id="<1@pc.local>"), tmp_path)
+    assert [received.status for received in inbound()] == [InboundStatus.accepted, InboundStatus.accepted]
+
+
+@pytest.mark.parametrize(
     ("change", "reason"),
     [
         ({"to": "questions+0123456789abcdef0123456789abcdef01234567@intake.comments.localhost"}, "unknown_token"),

@@ -95,6 +95,9 @@ def test_security_headers_on_every_page(client):
     assert response.headers["Referrer-Policy"] == "same-origin"
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     assert "Server" not in response.headers
+    policy = response.headers["Permissions-Policy"]
+    for feature in ("camera=()", "microphone=()", "geolocation=()", "payment=()", "usb=()", "browsing-topics=()"):
+        assert feature in policy
 
 
 def test_errors_are_pages_not_tracebacks(client):

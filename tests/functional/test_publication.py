@@ -142,3 +142,23 @@ def test_the_results_copy_leaves_out_telephones_addresses_and_numbers_however_wr
 def test_the_results_copy_keeps_dates_counts_and_amounts(app, kept):
     with app.test_request_context():
         assert _redact(kept, "gist", []) == (kept, [])
+
+
+def test_the_results_say_how_many_came_in_the_same_words_and_count_each_one(app, client):
+    """Issue 11, item 7: a campaign's copies are counted, each as one submission, and said to be copies."""
+    from comments.worker import flag_campaigns
+
+    consultation = make_consultation()
+    campaign = "個人情報の第三者提供に反対します。"
+    for _ in range(3):
+        make_submission(consultation, body=campaign)
+    make_submission(consultation, body="別の意見です。保存期間について。")
+    late = make_submission(consultation, body=campaign, late=True)  # not counted: no decision to include it
+    assert late.late
+    with app.app_context():
+        flag_campaigns(5)
+    consultation.results_published_at = consultation.closes_at
+    db.session.commit()
+    client.set_cookie("lang", "en")
+    html = client.get(f"/consultations/{consultation.slug}/results").get_data(as_text=True)
+    assert "Of these, 3 submissions were sent in the same or nearly the same words (groups of the same text: 1)" in html

@@ -151,7 +151,7 @@ def test_approval_needs_another_person_and_the_password_again(app, clerk, drafte
     # The last author may approve in general, but not this response (R25): a refusal on the form.
     own = post(author_client, approve_url, {"password": DEFAULT_PASSWORD}, page=response_url(item))
     assert own.status_code == 422
-    assert "someone else must approve it" in own.get_data(as_text=True)
+    assert "someone who wrote none of it must approve it" in own.get_data(as_text=True)
 
     approver_client = client_for(app, clerk)
     wrong = post(approver_client, approve_url, {"password": "not-my-password-at-all"}, page=response_url(item))
@@ -343,3 +343,34 @@ def test_a_grouped_items_page_edits_the_groups_response(app, clerk, drafter):
     assert response.body == "まとめて回答します。"
     assert db.session.scalars(select(Response).where(Response.item_id.in_([i.id for i in items]))).all() == []
     assert "まとめて回答します。" in client.get(response_url(items[1])).get_data(as_text=True)
+
+
+def test_an_author_of_any_revision_cannot_approve_even_after_someone_saves_the_same_words(app, clerk, drafter):
+    """Issue 11, item 5: secretariat wrote revision 2, department staff saved the same text again (a trailing
+    space, stripped) as revision 3, and the first author approved their own words."""
+    [item] = assigned_items(1, clerk=clerk, department=drafter.department)
+    drafter_client, clerk_client = client_for(app, drafter), client_for(app, clerk)
+    first = {"body": "第一案", "category": "not_reflected"}
+    assert post(drafter_client, response_url(item), first).status_code == 303
+    second = {"body": "事務局が直した考え方", "category": "not_reflected"}
+    assert post(clerk_client, response_url(item), second).status_code == 303
+
+    resaved = post(drafter_client, response_url(item), {**second, "body": second["body"] + " "})
+    assert resaved.status_code == 422, "the same words again make no revision"
+    assert "no new version was saved" in resaved.get_data(as_text=True)
+    assert len(fresh_response(item).revisions) == 2 and fresh_response(item).last_author_id == clerk.id
+
+    # Even with a real change by the drafter on top, the clerk wrote a version: never the approver.
+    assert post(drafter_client, response_url(item), {**second, "body": "部局が直した考え方"}).status_code == 303
+    assert post(drafter_client, f"{response_url(item)}/review", {}, page=response_url(item)).status_code == 303
+    own = post(clerk_client, f"{response_url(item)}/approve", {"password": DEFAULT_PASSWORD}, page=response_url(item))
+    assert own.status_code == 422
+    assert "someone who wrote none of it must approve it" in own.get_data(as_text=True)
+    assert fresh_response(item).state == ResponseState.in_review
+
+    other = make_user(Role.secretariat)
+    approved = post(
+        client_for(app, other), f"{response_url(item)}/approve", {"password": DEFAULT_PASSWORD}, page=response_url(item)
+    )
+    assert approved.status_code == 303
+    assert fresh_response(item).approved_by_id == other.id

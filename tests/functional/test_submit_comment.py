@@ -13,12 +13,19 @@ from sqlalchemy import select
 
 from comments.clock import JAPAN
 from comments.domain.audit import Actor
-from comments.domain.intake import PeriodClosedError, SubmissionDraft, accept_submission
+from comments.domain.intake import (
+    PeriodClosedError,
+    StaffEntry,
+    SubmissionDraft,
+    SubmissionInvalidError,
+    accept_submission,
+)
 from comments.domain.masking import MASK
 from comments.domain.receipts import normalise_receipt_number
 from comments.extensions import db
 from comments.models import (
     AuditEvent,
+    Channel,
     Consultation,
     ConsultationStatus,
     OutboxMessage,
@@ -375,3 +382,48 @@ def test_a_receipt_number_already_taken_is_drawn_again(client, monkeypatch):
     response = post_comment(client, consultation)
     assert response.status_code == 303
     assert response.headers["Location"].endswith("/receipts/1234-5678-906")
+
+
+@pytest.mark.parametrize("address", ["日本語@example.jp", "たろう@example.jp", "taro＠example.jp"])
+def test_an_address_no_mail_server_can_deliver_to_is_refused_on_the_form(client, address):
+    """Issue 11, item 1: such an address was accepted and then stopped the worker. The service sends without
+    SMTPUTF8, so the form refuses it with the other errors, saying what to write instead."""
+    consultation = make_consultation()
+    before = count_rows()
+    client.set_cookie("lang", "en")
+    response = post_comment(client, consultation, email=address)
+    assert response.status_code == 422
+    page = response.get_data(as_text=True)
+    assert "Enter a valid e-mail address" in page or "half-width letters" in page
+    assert count_rows() == before
+
+
+def test_a_refused_address_is_explained_in_japanese(client):
+    consultation = make_consultation()
+    response = post_comment(client, consultation, email="日本語@example.jp")
+    assert "半角" in response.get_data(as_text=True)
+
+
+def test_a_domain_in_kana_is_mailed_to_in_its_ascii_form(client):
+    consultation = make_consultation()
+    response = post_comment(client, consultation, email="taro@例え.jp")
+    assert response.status_code == 303
+    (mail,) = db.session.scalars(select(OutboxMessage).order_by(OutboxMessage.id.desc()).limit(1))
+    assert mail.to_address == "taro@xn--r8jz45g.jp"
+
+
+def test_every_channel_refuses_an_undeliverable_address(app):
+    consultation = make_consultation()
+    draft = SubmissionDraft(
+        body="郵送の意見", submitter_kind=SubmitterKind.citizen, email="日本語@example.jp", channel=Channel.post
+    )
+    with app.app_context(), pytest.raises(SubmissionInvalidError) as refused:
+        accept_submission(
+            consultation,
+            draft,
+            received_at=datetime.now(UTC),
+            actor=Actor("user:1"),
+            blob_store=blob_store(),
+            staff_entry=StaffEntry(entered_by_id=None, arrived_on=datetime.now(JAPAN).date()),
+        )
+    assert refused.value.field == "email"

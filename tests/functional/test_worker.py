@@ -73,5 +73,5 @@ def test_the_worker_sleeps_only_once_every_job_has_caught_up(app, monkeypatch):
 
 
 def test_the_worker_knows_its_jobs_by_name():
-    assert [job.name for job in JOBS] == ["mail", "audit", "search", "retention"]
+    assert [job.name for job in JOBS] == ["mail", "audit", "audit-head", "search", "campaigns", "retention"]
     assert all(job.budget > 0 for job in JOBS)

@@ -7,12 +7,21 @@ live server), so every assertion is about the events a test records itself or ab
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 from itertools import pairwise
 
 import pytest
 from sqlalchemy import select, text
 
-from comments.domain.audit import GENESIS_HASH, SYSTEM, event_hash, record_event, seal_events, verify_chain
+from comments.domain.audit import (
+    GENESIS_HASH,
+    SYSTEM,
+    event_hash,
+    parse_heads,
+    record_event,
+    seal_events,
+    verify_chain,
+)
 from comments.extensions import db
 from comments.models import AuditEvent
 from comments.worker import run_worker
@@ -204,3 +213,89 @@ def test_the_outbox_worker_seals_the_trail(app):
         run_worker(0.1, stop_after=1)
     assert all(seq is not None for _id, seq, _prev, _hash in chain_of(ids))
     assert verify_chain().intact
+
+
+def _head_file(app, tmp_path):
+    result = invoke(app, "head")
+    assert result.exit_code == 0, result.output
+    path = tmp_path / "heads.log"
+    path.write_text("an operator's note\n" + result.output, encoding="utf-8")
+    return path, parse_heads(result.output)[0]
+
+
+def test_deleting_the_newest_sealed_events_shows_against_the_published_head(app, sealed, tmp_path):
+    """Issue 11, item 10: without a head kept outside, deleting the last events leaves an intact chain."""
+    path, head = _head_file(app, tmp_path)
+    db.session.execute(text("DELETE FROM audit_events WHERE seq > :seq"), {"seq": head.seq - 2})
+    db.session.commit()
+    assert "chain intact" in verify(app).output, "the chain alone cannot see it: that is why the head is kept"
+    result = invoke(app, "verify", "--head", str(path))
+    assert result.exit_code == 1, result.output
+    assert f"PROBLEM seq {head.seq} (no such event)" in result.output
+    assert "the newest sealed events were deleted" in result.output
+
+
+def test_a_chain_rewritten_from_an_event_on_shows_against_the_published_head(app, sealed, tmp_path):
+    path, head = _head_file(app, tmp_path)
+    # Someone who knows the algorithm edits one event and recomputes every hash after it.
+    (first_seq,) = db.session.execute(select(AuditEvent.seq).where(AuditEvent.id == sealed[1])).one()
+    db.session.execute(text("UPDATE audit_events SET actor = 'nobody' WHERE id = :id"), {"id": sealed[1]})
+    prev_hash = db.session.execute(select(AuditEvent.hash).where(AuditEvent.seq == first_seq - 1)).scalar_one()
+    rows = db.session.execute(
+        select(AuditEvent)
+        .where(AuditEvent.seq >= first_seq)
+        .order_by(AuditEvent.seq)
+        .execution_options(populate_existing=True)
+    ).scalars()
+    for row in list(rows):
+        digest = event_hash(row, row.seq, prev_hash)
+        db.session.execute(
+            text("UPDATE audit_events SET prev_hash = :prev, hash = :hash WHERE id = :id"),
+            {"prev": prev_hash, "hash": digest, "id": row.id},
+        )
+        prev_hash = digest
+    db.session.commit()
+    assert "chain intact" in verify(app).output
+    result = invoke(app, "verify", "--head", str(path))
+    assert result.exit_code == 1, result.output
+    assert f"PROBLEM seq {head.seq}" in result.output and "the chain was rewritten" in result.output
+
+
+def test_an_untouched_chain_holds_its_published_heads(app, sealed, tmp_path):
+    path, _head = _head_file(app, tmp_path)
+    record(2)
+    invoke(app, "seal")
+    result = invoke(app, "verify", "--head", str(path))
+    assert result.exit_code == 0, result.output
+    assert "chain intact, and it holds the 1 published head(s)" in result.output
+
+
+def test_verify_says_what_is_wrong_with_a_file_without_a_head(app, tmp_path):
+    path = tmp_path / "empty.log"
+    path.write_text("nothing here\n", encoding="utf-8")
+    result = invoke(app, "verify", "--head", str(path))
+    assert result.exit_code == 2
+    assert "holds no head line" in result.output
+
+
+def test_the_worker_publishes_the_head_once_a_day_outside_the_database(app, tmp_path, monkeypatch, frozen_clock):
+    from comments import worker
+    from comments.models import OutboxMessage
+
+    heads = tmp_path / "published" / "heads.log"
+    monkeypatch.setitem(app.config, "AUDIT_HEAD_FILE", str(heads))
+    monkeypatch.setitem(app.config, "AUDIT_HEAD_MAIL_TO", "audit-heads@city.example")
+    monkeypatch.setattr(worker, "_head_published_at", None)
+    record(2)
+    with app.app_context():
+        run_worker(0, stop_after=1)
+        run_worker(0, stop_after=1)  # the same day: nothing more
+    lines = parse_heads(heads.read_text(encoding="utf-8"))
+    assert len(lines) == 1
+    assert lines[0].hash == verify_chain().head_hash
+    mails = [m for m in db.session.scalars(select(OutboxMessage)) if m.to_address == "audit-heads@city.example"]
+    assert len(mails) == 1 and lines[0].hash in mails[0].body_text
+    frozen_clock.set(frozen_clock.current + timedelta(days=1, minutes=1))
+    with app.app_context():
+        run_worker(0, stop_after=1)
+    assert len(parse_heads(heads.read_text(encoding="utf-8"))) == 2

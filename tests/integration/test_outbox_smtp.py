@@ -164,3 +164,123 @@ def test_header_values_with_line_breaks_are_refused(app):
         enqueue_mail(to="a@example.jp\r\nBcc: victim@example.jp", subject="s", body="b")
     with app.app_context(), pytest.raises(HeaderInjectionError):
         enqueue_mail(to="a@example.jp", subject="s\nBcc: x@example.jp", body="b")
+
+
+def _poisoned_backlog(app):
+    """Good mail around a message Flask-Mail cannot send, a pending audit event, and two unindexed
+    submissions, one of which the search rule chokes on (a fault the test injects)."""
+    from comments.domain.audit import SYSTEM, record_event
+    from comments.models import SubmissionSearch
+    from tests.factories import make_submission
+
+    consultation = make_consultation()
+    good = make_submission(consultation, body="良い意見")
+    poisoned = make_submission(consultation, body="毒入りの意見")
+    db.session.execute(
+        SubmissionSearch.__table__.delete().where(SubmissionSearch.submission_id.in_([good.id, poisoned.id]))
+    )
+    record_event(SYSTEM, "test.touched", consultation)
+    db.session.commit()
+    with app.app_context():
+        rows = [
+            enqueue_mail(to=to, subject="受付", body="本文")
+            for to in ("first@example.jp", "日本語@example.jp", "second@example.jp")
+        ]
+        db.session.commit()
+        ids = [row.id for row in rows]
+    return ids, good, poisoned
+
+
+def test_a_poisoned_message_fails_alone_and_mail_sealing_and_search_go_on(app, smtp_server, monkeypatch):
+    """Issue 11, item 1: an address the SMTP client cannot encode killed the worker, again after every
+    restart, and the mail behind it, the audit seal and the search index waited for ever."""
+    from comments.domain import search
+    from comments.domain.audit import verify_chain
+    from comments.models import AuditEvent, SubmissionSearch
+    from comments.worker import run_worker
+
+    real_terms = search.search_terms
+    monkeypatch.setattr(search, "search_terms", lambda value: 1 / 0 if "毒入り" in value else real_terms(value))
+    (first, poison, second), good, poisoned = _poisoned_backlog(app)
+    with app.app_context():
+        run_worker(0, stop_after=2)
+    assert sorted(envelope.rcpt_tos[0] for envelope in smtp_server.envelopes) == [
+        "first@example.jp",
+        "second@example.jp",
+    ]
+    rows = {
+        row.id: row
+        for row in db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_([first, poison, second])))
+    }
+    for row in rows.values():
+        db.session.refresh(row)
+    assert rows[first].status == rows[second].status == OutboxStatus.sent
+    assert rows[poison].status == OutboxStatus.failed, "it would fail the same way every time: failed at once"
+    assert rows[poison].attempts == 1 and "Error" in rows[poison].last_error
+    assert db.session.scalar(select(db.func.count()).select_from(AuditEvent).where(AuditEvent.seq.is_(None))) == 0
+    assert verify_chain().intact
+    indexed = dict(
+        db.session.execute(
+            select(SubmissionSearch.submission_id, SubmissionSearch.terms).where(
+                SubmissionSearch.submission_id.in_([good.id, poisoned.id])
+            )
+        ).all()
+    )
+    assert set(indexed) == {good.id, poisoned.id}, "both are indexed: the one the rule choked on with no terms"
+    assert indexed[good.id] and indexed[poisoned.id] == ""
+
+
+def test_a_mail_server_that_never_answers_holds_up_nothing(app, monkeypatch):
+    """A server that accepts the connection and says nothing: the send times out, the message waits for a
+    later attempt, the rest go back to the queue, and the audit trail is sealed in the same pass."""
+    import threading
+
+    from comments.domain.audit import SYSTEM, record_event
+    from comments.models import AuditEvent
+    from comments.worker import run_worker
+
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(8)
+    accepted = []
+    stop = threading.Event()
+
+    def accept_and_stay_silent():
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                accepted.append(listener.accept()[0])
+            except TimeoutError:
+                continue
+
+    thread = threading.Thread(target=accept_and_stay_silent, daemon=True)
+    thread.start()
+    state = app.extensions["mail"]
+    monkeypatch.setattr(state, "server", "127.0.0.1")
+    monkeypatch.setattr(state, "port", listener.getsockname()[1])
+    monkeypatch.setattr(state, "suppress", False)
+    monkeypatch.setitem(app.config, "MAIL_TIMEOUT_SECONDS", 1)
+    try:
+        with app.app_context():
+            queued = [enqueue_mail(to=f"c{n}@example.jp", subject="受付", body="本文") for n in range(3)]
+            db.session.commit()
+            ids = [row.id for row in queued]
+        consultation = make_consultation()
+        record_event(SYSTEM, "test.touched", consultation)
+        db.session.commit()
+        with app.app_context():
+            totals = run_worker(0, stop_after=1)
+    finally:
+        stop.set()
+        thread.join()
+        for connection in accepted:
+            connection.close()
+        listener.close()
+    assert totals["mail"] == 1, "one attempt timed out; the others were not tried against a silent server"
+    rows = list(db.session.scalars(select(OutboxMessage).where(OutboxMessage.id.in_(ids)).order_by(OutboxMessage.id)))
+    for row in rows:
+        db.session.refresh(row)
+    assert [row.attempts for row in rows] == [1, 0, 0]
+    assert all(row.status == OutboxStatus.pending and row.leased_until is None for row in rows[1:])
+    assert "timed out" in rows[0].last_error
+    assert db.session.scalar(select(db.func.count()).select_from(AuditEvent).where(AuditEvent.seq.is_(None))) == 0

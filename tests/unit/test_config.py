@@ -26,13 +26,51 @@ def test_production_needs_a_contact_data_key_and_makes_none(monkeypatch, tmp_pat
         create_app(ProductionConfig, SECRET_KEY="x" * 40, INSTANCE_PATH=tmp_path)
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(ContactKeyError, match="32 bytes"):
-        create_app(
-            ProductionConfig,
-            SECRET_KEY="x" * 40,
-            CONTACT_DATA_KEYS="k1:too-short",
-            SQLALCHEMY_DATABASE_URI="sqlite://",
-            INSTANCE_PATH=tmp_path,
-        )
+        create_app(ProductionConfig, **{**production_settings(tmp_path), "CONTACT_DATA_KEYS": "k1:too-short"})
+
+
+def production_settings(tmp_path) -> dict:
+    """Everything production must have, valid; each test below takes one thing away or spoils it."""
+    return {
+        "SECRET_KEY": "s" * 48,
+        "CONTACT_DATA_KEYS": new_key_entry(),
+        "SQLALCHEMY_DATABASE_URI": "postgresql+psycopg://127.0.0.1:5432/postgres",
+        "TRUSTED_HOSTS": ["comments.city.example"],
+        "PUBLIC_BASE_URL": "https://comments.city.example",
+        "MAIL_TRUSTED_AUTHSERV_ID": "mx.city.example",
+        "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379",
+        "INSTANCE_PATH": tmp_path,
+    }
+
+
+def test_production_starts_with_every_setting_it_needs(tmp_path):
+    app = create_app(ProductionConfig, **production_settings(tmp_path))
+    assert app.config["PUBLIC_BASE_URL"] == "https://comments.city.example"
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "message"),
+    [
+        ("SECRET_KEY", "x", "SECRET_KEY is shorter than 32"),
+        ("SQLALCHEMY_DATABASE_URI", "sqlite:///comments.sqlite3", "must name a PostgreSQL database"),
+        ("TRUSTED_HOSTS", None, "TRUSTED_HOSTS is not set"),
+        ("TRUSTED_HOSTS", [], "TRUSTED_HOSTS is not set"),
+        ("PUBLIC_BASE_URL", None, "PUBLIC_BASE_URL must be the https://"),
+        ("PUBLIC_BASE_URL", "http://comments.city.example", "PUBLIC_BASE_URL must be the https://"),
+        ("PUBLIC_BASE_URL", "https://", "PUBLIC_BASE_URL must be the https://"),
+        ("PUBLIC_BASE_URL", "https://evil.example", "not one of TRUSTED_HOSTS"),
+        ("MAIL_TRUSTED_AUTHSERV_ID", None, "MAIL_INTAKE_TOKEN_ONLY=true"),
+    ],
+)
+def test_production_refuses_to_start_without_what_keeps_it_safe(tmp_path, setting, value, message):
+    with pytest.raises(ConfigError, match=message):
+        create_app(ProductionConfig, **{**production_settings(tmp_path), setting: value})
+
+
+def test_production_may_accept_the_token_alone_and_says_so_at_startup(tmp_path, caplog):
+    settings = {**production_settings(tmp_path), "MAIL_TRUSTED_AUTHSERV_ID": None, "MAIL_INTAKE_TOKEN_ONLY": True}
+    create_app(ProductionConfig, **settings)
+    assert "the token in the address is the only protection" in caplog.text
 
 
 def test_development_makes_its_secrets_once_in_the_instance_folder(monkeypatch, tmp_path):
@@ -62,3 +100,10 @@ def test_postgres_urls_use_psycopg_3():
     assert normalise_database_url("postgres://u@h/d") == "postgresql+psycopg://u@h/d"
     assert normalise_database_url("postgresql://u@h/d") == "postgresql+psycopg://u@h/d"
     assert normalise_database_url("sqlite:///x") == "sqlite:///x"
+
+
+@pytest.mark.parametrize("storage", ["memory://", None])
+def test_production_refuses_limits_counted_in_each_worker_apart(tmp_path, storage):
+    """memory:// counts per gunicorn worker: four workers let four times every limit through (R22, R57)."""
+    with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI=redis://"):
+        create_app(ProductionConfig, **{**production_settings(tmp_path), "RATELIMIT_STORAGE_URI": storage})

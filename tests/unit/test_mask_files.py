@@ -18,6 +18,8 @@ from comments.domain.uploads import DOCX_TYPE, PDF_TYPE, TEXT_TYPE, NumberInFile
 from tests.document_samples import docx_bytes, pdf_bytes
 
 FIRST, SECOND = "621498320257", "123456789018"
+# PDF and Word files are read in a child process under the app's FILE_READ_* limits.
+pytestmark = pytest.mark.usefixtures("plain_app_context")
 
 
 def _numbers_in(data: bytes) -> list[str]:

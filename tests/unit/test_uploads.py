@@ -1,5 +1,6 @@
 """Uploads are checked by extension and content signature, and stored by hash (R38-R40)."""
 
+import codecs
 import io
 import zipfile
 
@@ -52,7 +53,8 @@ def test_allowed_files_pass(name, data):
         ("fake.docx", PDF),
         ("notzip.docx", b"PK\x03\x04garbage"),
         ("binary.txt", b"\x00\x01\x02"),
-        ("sjis.txt", "意見".encode("shift_jis")),
+        ("utf16-binary.txt", codecs.BOM_UTF16_LE + b"\x00\x00\x01\x00"),  # a NUL character, in UTF-16
+        ("no-encoding.txt", b"abc\x81 def"),  # neither UTF-8 nor Shift_JIS (0x81 starts a pair) nor EUC-JP
         ("archive.zip", docx_bytes()),
         ("page.html", b"<html></html>"),
         ("noext", PDF),
@@ -64,6 +66,29 @@ def test_bad_files_are_refused_with_the_allowed_types(name, data):
         check_upload(name, data, max_bytes=1024 * 1024)
     message = str(raised.value.message)
     assert message
+
+
+JAPANESE_TEXT = "市の計画案について意見を述べます。\r\n第２条の「ﾃｽﾄ」は削除してください。"
+
+
+@pytest.mark.parametrize(
+    "encoded",
+    [
+        pytest.param(JAPANESE_TEXT.encode("cp932"), id="Shift_JIS (CP932)"),
+        pytest.param(JAPANESE_TEXT.encode("euc_jp"), id="EUC-JP"),
+        pytest.param(codecs.BOM_UTF16_LE + JAPANESE_TEXT.encode("utf-16-le"), id="UTF-16 little-endian"),
+        pytest.param(codecs.BOM_UTF16_BE + JAPANESE_TEXT.encode("utf-16-be"), id="UTF-16 big-endian"),
+    ],
+)
+def test_japanese_text_files_are_accepted_and_kept_in_utf8(encoded):
+    checked = check_upload("意見.txt", encoded, max_bytes=1024 * 1024)
+    assert checked.data == JAPANESE_TEXT.encode("utf-8")
+    assert checked.content_type == "text/plain; charset=utf-8"
+
+
+@pytest.mark.parametrize("encoded", [JAPANESE_TEXT.encode(), codecs.BOM_UTF8 + JAPANESE_TEXT.encode()])
+def test_utf8_text_files_are_kept_byte_for_byte(encoded):
+    assert check_upload("意見.txt", encoded, max_bytes=1024 * 1024).data == encoded
 
 
 def test_wrong_type_message_lists_allowed_types():

@@ -71,6 +71,17 @@ def _audit_filter(form: AuditFilterForm) -> AuditFilter:
     )
 
 
+AUDIT_FILTERS = ("actor", "action", "start", "end")
+
+
+def _export_url() -> str:
+    """The CSV of what the page shows: the filters only, never another name the query string carried
+    (``_method``, ``_external`` would mean something to ``url_for``)."""
+    return url_for(
+        "admin.export_audit", **{name: request.args[name] for name in AUDIT_FILTERS if request.args.get(name)}
+    )
+
+
 @bp.get("/audit")
 @require(Permission.audit_review)
 def review_audit():
@@ -78,7 +89,13 @@ def review_audit():
     form = AuditFilterForm(request.args)
     if not form.validate():
         return render_template(
-            "admin/audit_review.html", form=form, events=[], flags=None, reviews=[], review_form=AuditReviewForm()
+            "admin/audit_review.html",
+            form=form,
+            events=[],
+            flags=None,
+            reviews=[],
+            review_form=AuditReviewForm(),
+            export_url=_export_url(),
         ), 422
     audit_filter = _audit_filter(form)
     review_form = AuditReviewForm(start=form.start.data, end=form.end.data)
@@ -89,6 +106,7 @@ def review_audit():
         flags=flag_unusual(audit_filter),
         reviews=recent_reviews(),
         review_form=review_form,
+        export_url=_export_url(),
     )
 
 

@@ -12,6 +12,7 @@ from comments import clock
 from comments.blueprints.actors import request_actor
 from comments.blueprints.auth import bp
 from comments.blueprints.auth.forms import CodeForm, LoginForm, LogoutForm, NewPasswordForm, PasswordResetRequestForm
+from comments.blueprints.links import public_url, safe_next
 from comments.domain import DomainError
 from comments.domain.accounts import (
     authenticate,
@@ -29,14 +30,9 @@ from comments.domain.accounts import (
 from comments.domain.audit import record_event
 from comments.extensions import db, limiter
 from comments.models import User, UserSession
+from comments.throttles import SIGN_IN_FAILURES, account_key, sign_in_failures_per_account
 
 PENDING_MINUTES = 5
-
-
-def _safe_next(target: str | None) -> str | None:
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
 
 
 def _home_for(user: User) -> str:
@@ -50,11 +46,7 @@ def _home_for(user: User) -> str:
 
 
 def _account_key() -> str:
-    return "login-account:" + normalise_email(request.form.get("email", ""))
-
-
-def _per_account_limit() -> str:
-    return f"{current_app.config['LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR']}/hour"
+    return account_key(normalise_email(request.form.get("email", "")))
 
 
 def _per_address_limit() -> str:
@@ -67,7 +59,7 @@ def _failed(response) -> bool:
 
 def _finish_login(user: User, *, second_factor_passed: bool):
     """A fresh session: the cookie's old contents are dropped and a new random session id is issued."""
-    next_url = _safe_next(session.get("next"))
+    next_url = safe_next(session.get("next"))
     row = start_session(user, request_actor(f"user:{user.id}"), second_factor_passed=second_factor_passed)
     db.session.commit()
     session.clear()
@@ -90,15 +82,19 @@ def _pending_user() -> User | None:
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(_per_address_limit, methods=["POST"])
-@limiter.limit(_per_account_limit, key_func=_account_key, methods=["POST"], deduct_when=_failed)
+# Shared with the approval's password (staff/responses.py): wrong passwords of one account count together.
+@limiter.shared_limit(
+    sign_in_failures_per_account, SIGN_IN_FAILURES, key_func=_account_key, methods=["POST"], deduct_when=_failed
+)
 def login():
     g.no_store = True
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
     form = LoginForm()
     if request.method == "GET":
-        if _safe_next(request.args.get("next")):
-            session["next"] = request.args["next"]
+        target = safe_next(request.args.get("next"))
+        if target:
+            session["next"] = target
         return render_template("auth/login.html", form=form)
     if not form.validate():
         return render_template("auth/login.html", form=form), 422
@@ -197,7 +193,7 @@ def request_reset():
             return render_template("auth/password_reset_request.html", form=form), 422
         request_password_reset(
             form.email.data,
-            lambda token: url_for("auth.reset_with_token", token=token, _external=True),
+            lambda token: public_url("auth.reset_with_token", token=token),
             request_actor(),
         )
         db.session.commit()

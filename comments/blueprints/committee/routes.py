@@ -12,7 +12,6 @@ from comments.blueprints.committee import bp
 from comments.blueprints.committee.forms import ConfirmFileForm, QuestionFileForm, QuestionForm, RotateAddressForm
 from comments.blueprints.uploads import download_response, read_uploads
 from comments.blueprints.views import commit_change, load, post_change, redirect_to
-from comments.documents import extract_text
 from comments.domain.audit import record_event
 from comments.domain.committee import (
     UNDER_INSPECTION,
@@ -24,11 +23,13 @@ from comments.domain.committee import (
     rotate_intake_token,
     submit_member_question,
 )
+from comments.domain.intake import read_attachments
 from comments.domain.sections import section_choices
-from comments.domain.uploads import CheckedFile, mask_file
+from comments.domain.uploads import CheckedFile, UnreadableFileError, mask_file, read_file_text, reading_deadline
 from comments.models import Channel, Consultation, Material, Submission
 from comments.permissions import Permission, require
 from comments.storage import blob_store
+from comments.transactions import end_transaction
 
 # A file waiting for the member's confirmation is named by a signed token, valid this long.
 UPLOAD_CONFIRM_SECONDS = 24 * 3600
@@ -105,17 +106,18 @@ def _store_question(consultation, form, *, body, section_id, channel, files, pag
     """The question made a submission of the member, with its receipt number; ``page`` shows a refusal."""
     return post_change(
         form,
-        lambda: submit_member_question(
+        lambda attachments: submit_member_question(
             consultation,
             current_user,
             body=body(),
             section_id=section_id,
             channel=channel,
-            files=files,
+            files=attachments,
             received_at=g.received_at,
             actor=request_actor(),
             blob_store=blob_store(),
         ),
+        prepare=lambda: read_attachments(files, channel=channel),
         page=page,
         field=form.body,
         new_blobs=lambda accepted: accepted.created_blobs,
@@ -156,10 +158,16 @@ def upload_question_file(consultation_id: int):
             errors or [_l("Choose the file with your questions (DOCX, PDF or TXT).")]
         )
         return _render_consultation(consultation, file_form=form), 422
-    # Masked before anything is written: a number in the file never reaches the disk (R14).
-    kept = mask_file(files[0], convert_pdf=True)
+    end_transaction()  # nothing is locked or held open while the file is read (R40)
+    deadline = reading_deadline()
+    try:
+        # Masked before anything is written: a number in the file never reaches the disk (R14).
+        kept = mask_file(files[0], convert_pdf=True, deadline=deadline)
+        extracted = read_file_text(kept.file, deadline=deadline)
+    except UnreadableFileError as error:
+        form.document.errors = [*list(form.document.errors or []), error.message]
+        return _render_consultation(consultation, file_form=form), 422
     file = kept.file
-    extracted = extract_text(file.filename, file.data)
     sha256, _created = blob_store().put(file.data)
     token = _serializer().dumps(
         {

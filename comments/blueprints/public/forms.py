@@ -23,8 +23,9 @@ from wtforms import (
 from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
-from comments.domain.intake import NUMBER_IN_EMAIL, SubmissionDraft
+from comments.domain.intake import NUMBER_IN_EMAIL, UNDELIVERABLE_EMAIL, SubmissionDraft
 from comments.domain.masking import contains_individual_number
+from comments.domain.outbox import deliverable_address
 from comments.models import Consultation, SubmitterKind
 
 PUBLIC_SUBMITTER_KINDS = [
@@ -126,6 +127,8 @@ class CommentForm(FlaskForm):
         """Refused with the form's other errors, before the warning about numbers in the text."""
         if field.data and contains_individual_number(field.data):
             raise ValidationError(NUMBER_IN_EMAIL)
+        if field.data and deliverable_address(field.data.strip()) is None and not field.errors:
+            raise ValidationError(UNDELIVERABLE_EMAIL)
 
     def offer_sections(self, sections: list[tuple[int, str]]) -> None:
         """The choices of the section list, set before the form is shown."""

@@ -19,20 +19,28 @@ from werkzeug.exceptions import NotFound
 
 from comments.blueprints.actors import request_actor
 from comments.blueprints.form_errors import put_domain_error
+from comments.blueprints.links import safe_next
 from comments.blueprints.public import bp
 from comments.blueprints.public.forms import CommentForm
 from comments.blueprints.uploads import download_response, read_uploads
 from comments.blueprints.views import commit_or_discard, load
 from comments.domain.deadlines import phase, time_remaining
-from comments.domain.intake import PeriodClosedError, SubmissionInvalidError, accept_submission
+from comments.domain.intake import (
+    PeriodClosedError,
+    SubmissionInvalidError,
+    accept_submission,
+    read_attachments,
+    receipt_mail_withheld,
+)
 from comments.domain.masking import MASK, contains_individual_number
 from comments.domain.receipts import FingerprintedFile, fingerprint_manifest, normalise_receipt_number
 from comments.domain.sections import section_choices
 from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT
-from comments.extensions import db
+from comments.extensions import db, limiter
 from comments.models import Channel, Consultation, ConsultationStatus, Material, Submission
 from comments.storage import blob_store
-from comments.transactions import begin_write, read_before_write
+from comments.throttles import public_form_posts_per_address
+from comments.transactions import begin_write, end_transaction, read_before_write
 
 # How many receipts one browser session can reopen (its own submissions only).
 SESSION_RECEIPTS = 20
@@ -76,7 +84,7 @@ def show_consultation(slug: str):
 @bp.get("/consultations/<slug>/results")
 def show_results(slug: str):
     """The published results: built only from the redacted copy the secretariat published (R04-R07)."""
-    from comments.domain.publication import published_entries, submissions_by_channel
+    from comments.domain.publication import campaigns_counted, published_entries, submissions_by_channel
 
     consultation = load_listed_consultation(slug)
     if consultation.results_published_at is None:
@@ -86,6 +94,7 @@ def show_results(slug: str):
         consultation=consultation,
         entries=published_entries(consultation),
         by_channel=[(Channel(name), count) for name, count in sorted(submissions_by_channel(consultation).items())],
+        campaigns=campaigns_counted(consultation),
     )
 
 
@@ -119,6 +128,8 @@ def _render_closed(consultation: Consultation, status: int):
 
 
 @bp.route("/consultations/<slug>/comment", methods=["GET", "POST"])
+# Over the limit nothing is stored; the 429 page is this form again, filled in (rerender_comment_form).
+@limiter.limit(public_form_posts_per_address, methods=["POST"])
 def submit_comment(slug: str):
     read_before_write()
     consultation = load_listed_consultation(slug)
@@ -142,11 +153,17 @@ def submit_comment(slug: str):
         form.number_acknowledged.data = "1"
         return _render_form(consultation, form, 200, number_warning=True, reattach=bool(files))
 
+    end_transaction()  # nothing is locked or held open while the files are read (R40)
+    try:
+        attachments = read_attachments(files, channel=Channel.web)
+    except SubmissionInvalidError as error:
+        put_domain_error(form, error, default=form.attachments)
+        return _render_form(consultation, form, 422, reattach=True)
     begin_write()
     try:
         accepted = accept_submission(
             consultation,
-            form.to_draft(files),
+            form.to_draft(attachments),
             received_at=g.received_at,
             actor=request_actor(),
             blob_store=blob_store(),
@@ -166,6 +183,15 @@ def submit_comment(slug: str):
 
 def rerender_after_csrf_failure():
     """A stale or missing token on the comment form keeps everything typed (R29); None elsewhere."""
+    return rerender_comment_form(
+        _l("The form had expired, so nothing was sent yet. Your text is kept below: check it and send it again."),
+        400,
+    )
+
+
+def rerender_comment_form(message, status: int):
+    """The comment form again, filled with what was sent and ``message`` above it, when a request to it was
+    refused before the view ran (an expired token, too many sends); None for every other page."""
     if request.endpoint != "public.submit_comment":
         return None
     try:
@@ -175,10 +201,8 @@ def rerender_after_csrf_failure():
     if phase(consultation, g.received_at) != "open":
         return _render_closed(consultation, 403)
     form = CommentForm(consultation=consultation)
-    form.form_errors.append(
-        _l("The form had expired, so nothing was sent yet. Your text is kept below: check it and send it again.")
-    )
-    return _render_form(consultation, form, 400, reattach=bool(request.files))
+    form.form_errors.append(message)
+    return _render_form(consultation, form, status, reattach=bool(request.files))
 
 
 def _own_submission(receipt: str) -> Submission:
@@ -202,7 +226,13 @@ def _manifest(submission: Submission) -> str:
 def show_receipt(receipt: str):
     submission = _own_submission(receipt)
     g.no_store = True
-    return render_template("public/receipt_show.html", submission=submission, manifest=_manifest(submission), mask=MASK)
+    return render_template(
+        "public/receipt_show.html",
+        submission=submission,
+        manifest=_manifest(submission),
+        mask=MASK,
+        mail_withheld=receipt_mail_withheld(submission),
+    )
 
 
 @bp.get("/receipts/<receipt>/copy.txt")
@@ -231,10 +261,7 @@ def switch_language(code: str):
     """Remember the visitor's language in a cookie and go back to the page they were on."""
     if code not in current_app.config["LANGUAGES"]:
         abort(404)
-    target = request.args.get("next", "/")
-    if not target.startswith("/") or target.startswith("//") or "\\" in target:
-        target = "/"
-    response = redirect(target)
+    response = redirect(safe_next(request.args.get("next")) or url_for("public.list_consultations"))
     response.set_cookie(
         "lang",
         code,

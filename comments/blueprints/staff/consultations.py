@@ -29,12 +29,19 @@ from comments.domain import DomainError
 from comments.domain import consultations as operations
 from comments.domain.deadlines import end_of_day, period_days
 from comments.domain.departments import department_names
-from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT
+from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT, UnreadableFileError, read_in_child
 from comments.extensions import db
-from comments.ingestion.draft_import import DraftUnreadable, ParsedSection, sections_from_docx, sections_from_text
+from comments.ingestion.draft_import import (
+    DraftUnreadable,
+    ParsedSection,
+    docx_blocks,
+    sections_from_blocks,
+    sections_from_text,
+)
 from comments.models import Consultation, MaterialKind
 from comments.permissions import Permission, require
 from comments.storage import blob_store
+from comments.transactions import end_transaction
 
 # The previewed sections travel to the confirm step signed, so nothing is kept on the server between
 # the two requests and nobody can slip other text in; a preview older than this must be made again.
@@ -149,9 +156,13 @@ def import_sections(consultation_id: int):
         if files:
             if not files[0].filename.lower().endswith(".docx"):
                 raise DraftUnreadable(_l("Choose a Word file (.docx), or paste the text instead."), field="document")
-            sections = sections_from_docx(files[0].data)
+            end_transaction()  # nothing is locked or held open while the file is read (R40)
+            sections = sections_from_blocks(read_in_child(files[0].filename, docx_blocks, files[0].data))
         else:
             sections = sections_from_text(form.text.data or "")
+    except UnreadableFileError as error:
+        put_domain_error(form, error, default=form.document, renamed={"attachments": "document"})
+        return _render_import(consultation, form), 422
     except DraftUnreadable as error:
         put_domain_error(form, error, default=form.document if form.has_file else form.text)
         return _render_import(consultation, form), 422

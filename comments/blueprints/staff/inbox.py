@@ -19,7 +19,7 @@ from comments.blueprints.staff.inbox_forms import (
 from comments.blueprints.uploads import download_response, read_uploads
 from comments.blueprints.views import commit_change, load, post_change, redirect_to
 from comments.domain.inbox import InvalidCursorError, list_inbox, reveal_personal_data, save_search, saved_search
-from comments.domain.redactions import destroy_replaced, replace_with_redacted_copy
+from comments.domain.redactions import destroy_replaced, read_redacted_copy, replace_with_redacted_copy
 from comments.extensions import db
 from comments.models import Attachment, Consultation, Submission
 from comments.permissions import Permission, require
@@ -155,9 +155,10 @@ def redact_attachment(submission_id: int, position: int):
     actor = request_actor()
     response = post_change(
         form,
-        lambda: replace_with_redacted_copy(
-            attachment, files[0], reason=form.reason.data, by=current_user, actor=actor, store=blob_store()
+        lambda copy: replace_with_redacted_copy(
+            attachment, copy, reason=form.reason.data, by=current_user, actor=actor, store=blob_store()
         ),
+        prepare=lambda: read_redacted_copy(files[0]),
         page=lambda: _render_redaction(attachment, form),
         then=url_for("staff.show_submission", submission_id=submission_id, _anchor="attachments-title"),
         lock=(attachment,),

@@ -21,7 +21,7 @@ from comments.blueprints.staff.intake_forms import (
 from comments.blueprints.uploads import read_uploads
 from comments.blueprints.views import load, post_change
 from comments.domain.committee import committee_members, submit_member_question
-from comments.domain.intake import StaffEntry, SubmissionDraft, accept_submission
+from comments.domain.intake import StaffEntry, SubmissionDraft, accept_submission, read_attachments
 from comments.domain.paper import check_transcription, decide_late_submission
 from comments.extensions import db
 from comments.models import (
@@ -62,7 +62,7 @@ def enter_submission(consultation_id: int):
         form.scans.errors = list(form.scans.errors or []) + file_errors
         return page(), 422
 
-    def enter():
+    def enter(attachments):
         entry = StaffEntry(
             entered_by_id=current_user.id, arrived_on=form.arrived_on.data, postmarked_on=form.postmarked_on.data
         )
@@ -74,7 +74,7 @@ def enter_submission(consultation_id: int):
                 body=form.body.data or "",
                 section_id=None,
                 channel=channel,
-                files=files,
+                files=attachments,
                 received_at=g.received_at,
                 actor=request_actor(),
                 blob_store=blob_store(),
@@ -87,7 +87,7 @@ def enter_submission(consultation_id: int):
             name=form.name.data or "",
             email=form.email.data or "",
             contact=form.contact.data or "",
-            files=files,
+            files=attachments,
         )
         return accept_submission(
             consultation,
@@ -101,8 +101,10 @@ def enter_submission(consultation_id: int):
     return post_change(
         form,
         enter,
+        prepare=lambda: read_attachments(files, channel=Channel(form.channel.data), staff=True),
         page=page,
         field=form.body,
+        renamed={"attachments": "scans"},
         new_blobs=lambda accepted: accepted.created_blobs,
         then=lambda accepted: url_for("staff.show_entered_submission", submission_id=accepted.submission.id),
     )

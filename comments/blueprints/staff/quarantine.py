@@ -18,6 +18,7 @@ from comments.ingestion.mail.quarantine import (
     REASONS,
     quarantined_messages,
     read_quarantined,
+    read_release_attachments,
     reject_message,
     release_message,
 )
@@ -88,7 +89,7 @@ def release_quarantined(message_id: int):
     form = _release_form(message)
     return post_change(
         form,
-        lambda: release_message(
+        lambda files: release_message(
             message,
             consultation=db.session.get(Consultation, form.consultation_id.data),
             member=db.session.get(User, form.member_id.data),
@@ -96,7 +97,9 @@ def release_quarantined(message_id: int):
             decided_by=current_user,
             actor=request_actor(),
             blob_store=blob_store(),
+            files=files,
         ),
+        prepare=lambda: read_release_attachments(message, blob_store()),
         page=lambda: _render_message(message, release_form=form),
         lock=[message],
         field=form.note,

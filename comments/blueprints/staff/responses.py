@@ -5,7 +5,7 @@ password typed again (R27). Department staff see only their own department's ite
 
 from __future__ import annotations
 
-from flask import flash, render_template, request, url_for
+from flask import flash, g, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -25,9 +25,10 @@ from comments.blueprints.views import commit_or_discard, load, post_change, redi
 from comments.domain import DomainError
 from comments.domain import responses as workflow
 from comments.domain.accounts import authenticate
-from comments.extensions import db
+from comments.extensions import db, limiter
 from comments.models import Consultation, Item, Response, ReviewComment, User
 from comments.permissions import Permission, require
+from comments.throttles import SIGN_IN_FAILURES, account_key, sign_in_failures_per_account
 from comments.transactions import begin_write, lock_for_change
 
 
@@ -199,8 +200,21 @@ def comment_response(item_id: int):
     )
 
 
+def _own_account_key() -> str:
+    return account_key(current_user.email)
+
+
+def _password_refused(_response) -> bool:
+    return bool(g.get("password_refused"))
+
+
 @bp.post("/items/<int:item_id>/response/approve")
 @require(Permission.response_approve)
+# Wrong passwords here count with the sign-in form's (auth/routes.py), per account: a session left open
+# is no way round the sign-in limit. Over it, even the right password waits (429).
+@limiter.shared_limit(
+    sign_in_failures_per_account, SIGN_IN_FAILURES, key_func=_own_account_key, deduct_when=_password_refused
+)
 def approve_response(item_id: int):
     """Approve the response in review: by someone other than its last author (R25), with the password just
     typed again (R27).
@@ -213,9 +227,10 @@ def approve_response(item_id: int):
         return _render_response(item, approve_form=form), 422
     begin_write()
     lock_for_change(item)
-    # The sign-in check itself: a wrong password is written to the audit trail as a failed attempt. It
-    # does not lock the account (the limit is on the login form), and the domain hears only "not just now".
+    # The sign-in check itself: a wrong password is written to the audit trail as a failed attempt and
+    # counts against the account's sign-in limit; the domain hears only "not just now".
     verified = authenticate(current_user.email, form.password.data, request_actor()) is not None
+    g.password_refused = not verified
     try:
         # A savepoint, so a refusal undoes the approval's own work but keeps the failed attempt on record.
         with db.session.begin_nested():

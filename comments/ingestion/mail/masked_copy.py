@@ -10,6 +10,10 @@ read (a picture, a file type it does not take) travel as they came.
 
 A message that cannot be read safely (too large, nested too deeply) is looked at as text, byte for byte:
 when that text shows a number, only its masked text is kept, never the bytes.
+
+Each attachment is read once (``read_attachments``), before any transaction, for both the copy kept here
+and the member's question: a PDF or Word file is read in a child process under the reading limits (R40),
+and one over them travels in the kept copy as it came and is refused for the question.
 """
 
 from __future__ import annotations
@@ -20,7 +24,7 @@ from email.utils import format_datetime
 
 from comments.domain import DomainError
 from comments.domain.masking import contains_individual_number, masked
-from comments.domain.uploads import check_upload, mask_file
+from comments.domain.uploads import MaskedFile, UnreadableFileError, check_upload, mask_file, reading_deadline
 from comments.ingestion.mail.parser import MailAttachment, ParsedMail
 
 MASKED_HEADER = "X-Comments-Masked"
@@ -34,16 +38,42 @@ class KeptMessage:
     masked: bool
 
 
-def _masked_attachment(attachment: MailAttachment, max_bytes: int) -> tuple[str, str, bytes, bool]:
+@dataclass(frozen=True)
+class ReadAttachment:
+    """One attachment as it came and what reading it gave: the file masked, or why it is refused."""
+
+    attachment: MailAttachment
+    file: MaskedFile | None
+    # Why ``file`` is None: the attachment's name when it fails the upload checks, else the message saying it
+    # was over the reading limits.
+    refusal: str = ""
+
+
+def read_attachments(parsed: ParsedMail, *, max_bytes: int) -> list[ReadAttachment]:
+    """Every attachment checked as an upload and masked (a PDF holding a number becomes its masked text),
+    all within one FILE_READ_WALL_SECONDS; call it outside any transaction."""
+    deadline = reading_deadline()
+    read = []
+    for attachment in parsed.attachments:
+        try:
+            checked = check_upload(attachment.filename, attachment.data, max_bytes=max_bytes)
+        except DomainError:
+            read.append(ReadAttachment(attachment, None, attachment.filename))
+            continue
+        try:
+            read.append(ReadAttachment(attachment, mask_file(checked, convert_pdf=True, deadline=deadline)))
+        except UnreadableFileError as error:
+            read.append(ReadAttachment(attachment, None, str(error.message)))
+    return read
+
+
+def _masked_attachment(read: ReadAttachment) -> tuple[str, str, bytes, bool]:
     """(filename, content type, bytes, whether anything was masked) of one attachment, masked if readable."""
+    attachment = read.attachment
     name = masked(attachment.filename)
     changed = name != attachment.filename
-    try:
-        checked = check_upload(attachment.filename, attachment.data, max_bytes=max_bytes)
-    except DomainError:
-        return name, attachment.content_type, attachment.data, changed
-    result = mask_file(checked, convert_pdf=True)
-    if not result.numbers and result.converted_from is None:
+    result = read.file
+    if result is None or (not result.numbers and result.converted_from is None):
         return name, attachment.content_type, attachment.data, changed
     return result.file.filename, result.file.content_type.split(";")[0], result.file.data, True
 
@@ -55,14 +85,15 @@ def _headers_hold_a_number(parsed: ParsedMail) -> bool:
     )
 
 
-def copy_to_keep(raw: bytes, parsed: ParsedMail | None, *, max_attachment_bytes: int) -> KeptMessage:
-    """The message to keep: ``raw`` when nothing in it holds an individual number, else a masked copy."""
+def copy_to_keep(raw: bytes, parsed: ParsedMail | None, read: list[ReadAttachment]) -> KeptMessage:
+    """The message to keep: ``raw`` when nothing in it holds an individual number, else a masked copy;
+    ``read`` is what ``read_attachments`` made of its attachments."""
     if parsed is None:
         text = raw.decode("utf-8", errors="replace")
         if not contains_individual_number(text):
             return KeptMessage(raw, masked=False)
         return KeptMessage(masked(text).encode("utf-8"), masked=True)
-    attachments = [_masked_attachment(attachment, max_attachment_bytes) for attachment in parsed.attachments]
+    attachments = [_masked_attachment(attachment) for attachment in read]
     if not (
         _headers_hold_a_number(parsed)
         or contains_individual_number(parsed.body)

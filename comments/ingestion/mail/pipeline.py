@@ -5,16 +5,22 @@ benchmark call for every message; ``ingest_message`` applies the rules, in this 
 
 1. Over ``MAIL_INTAKE_MAX_BYTES``: quarantined unread (R63). A message the parser refuses (nesting,
    part count, header size, R64) is quarantined with the parser's reason.
-2. The same Message-ID (or, without one, the same bytes) seen before: nothing new is written (R62).
-3. An auto-reply, a bounce or bulk mail: kept as a "dropped" line, never a submission (R61).
-4. The token of the recipient address must belong to an active committee account (R59), the From
-   address must be that account's address, and where our own mail server is trusted to add an
-   Authentication-Results header, it must say ``dmarc=pass`` (R60). Otherwise: quarantine.
+2. The sender is identified: the token of the recipient address must belong to an active committee
+   account (R59), the From address must be that account's address, and where our own mail server is
+   trusted to add an Authentication-Results header, it must say ``dmarc=pass`` (R60).
+3. The same message seen before: nothing new is written (R62). The same Message-ID counts only among
+   the messages of the same verified member; any other message is the same only byte for byte.
+4. An auto-reply, a bounce or bulk mail: kept as a "dropped" line, never a submission (R61). A message
+   whose sender failed step 2: quarantine.
 5. The question goes to the one consultation open for comment; with none, or several and the subject
    naming none of them by its short name (slug), it waits in quarantine for the secretariat to choose.
-6. Attachments pass the upload checks of the public form (R38-R42, R66) and the text the individual-
-   number masking, inside ``accept_submission``; a refused attachment quarantines the whole message, so
-   nothing the member sent is silently left out.
+6. Attachments pass the upload checks of the public form (R38-R42, R66) and the reading limits (R40), and
+   the text the individual-number masking; a refused attachment quarantines the whole message, so nothing
+   the member sent is silently left out.
+
+``read_mail`` does the reading (the message, then each attachment once, a PDF or Word file in a child
+process under the reading limits) before ``ingest_and_commit`` opens its transaction, so no lock is held
+while a file is read.
 
 Nothing in a header decides an owner, a status or a visibility (R65): the owner is the token's account,
 and headers only supply content (subject, text, files) and the checks above. The question itself is made
@@ -29,7 +35,7 @@ from datetime import datetime
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
 
 from comments import clock
@@ -37,13 +43,13 @@ from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.committee import member_by_token, submit_member_question
 from comments.domain.masking import masked
-from comments.domain.uploads import CheckedFile, check_upload
+from comments.domain.uploads import MaskedFile
 from comments.extensions import db
-from comments.ingestion.mail.masked_copy import copy_to_keep
+from comments.ingestion.mail.masked_copy import KeptMessage, ReadAttachment, copy_to_keep, read_attachments
 from comments.ingestion.mail.parser import MailLimits, MailRejected, ParsedMail, intake_token, parse_message
 from comments.models import Channel, Consultation, ConsultationStatus, InboundMessage, InboundStatus, User
 from comments.storage import BlobStore, blob_store
-from comments.transactions import begin_write
+from comments.transactions import begin_write, end_transaction
 
 
 @dataclass(frozen=True)
@@ -62,13 +68,44 @@ class IngestResult:
 INTAKE_ACTOR = Actor("mail-intake")
 
 
+@dataclass(frozen=True)
+class ReadMail:
+    """One message read whole, with no transaction open: parsed (or the parser's reason for refusing it),
+    each attachment checked and masked, and the bytes to keep."""
+
+    parsed: ParsedMail | None
+    reason: str
+    attachments: list[ReadAttachment]
+    kept: KeptMessage
+
+
+def read_mail(raw: bytes) -> ReadMail:
+    """Parse ``raw`` and read each attachment once (comments/ingestion/mail/masked_copy.py). It touches no
+    database: call it with no transaction open, as ``ingest_and_commit`` does."""
+    parsed: ParsedMail | None = None
+    reason = ""
+    try:
+        parsed = parse_message(
+            raw, limits=mail_limits(), trusted_authserv_id=current_app.config["MAIL_TRUSTED_AUTHSERV_ID"] or None
+        )
+    except MailRejected as rejected:
+        reason = rejected.code
+    attachments = read_attachments(parsed, max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"]) if parsed else []
+    return ReadMail(parsed, reason, attachments, copy_to_keep(raw, parsed, attachments))
+
+
 def ingest_and_commit(raw: bytes, *, source: str, recipient: str | None = None) -> IngestResult:
-    """Ingest one message in its own transaction and commit it; roll back and remove new files on failure."""
+    """Ingest one message in its own transaction and commit it; roll back and remove new files on failure.
+    The message is read first, with no transaction open (``read_mail``)."""
     store = blob_store()
+    end_transaction()
+    mail = read_mail(raw)
     begin_write()
     result = None
     try:
-        result = ingest_message(raw, source=source, actor=INTAKE_ACTOR, blob_store=store, recipient=recipient)
+        result = ingest_message(
+            raw, source=source, actor=INTAKE_ACTOR, blob_store=store, recipient=recipient, read=mail
+        )
         db.session.commit()
     except BaseException:
         db.session.rollback()
@@ -82,10 +119,44 @@ def mail_limits() -> MailLimits:
     return MailLimits(max_bytes=current_app.config["MAIL_INTAKE_MAX_BYTES"])
 
 
-def message_key(parsed: ParsedMail | None, raw: bytes) -> str:
-    if parsed is not None and parsed.message_id:
-        return hashlib.sha256(b"message-id:" + parsed.message_id.encode("utf-8", "replace")).hexdigest()
+def message_key(parsed: ParsedMail | None, raw: bytes, member: User | None = None) -> str:
+    """What makes a redelivery the same message (R62): its Message-ID among the messages of one verified
+    member, else its bytes. A Message-ID is only the sender's word, so it never counts across senders: a
+    stranger's message carrying ``Message-ID: <the member's next message>`` cannot make the member's real
+    question a duplicate, and a message from nobody verified is a duplicate only of the very same bytes."""
+    if member is not None and parsed is not None and parsed.message_id:
+        scoped = f"member:{member.id}\nmessage-id:{parsed.message_id}"
+        return hashlib.sha256(scoped.encode("utf-8", "replace")).hexdigest()
     return hashlib.sha256(b"raw:" + raw).hexdigest()
+
+
+@dataclass(frozen=True)
+class Sender:
+    """Whom a message is from, as far as the checks of R59-R60 can tell: ``member`` when the recipient's token
+    belongs to an active member, else None; ``reason`` says why the message cannot be that member's."""
+
+    member: User | None
+    reason: str = ""
+
+    @property
+    def verified(self) -> User | None:
+        return self.member if not self.reason else None
+
+
+def identify_sender(parsed: ParsedMail, recipient: str | None) -> Sender:
+    """The member the recipient's token names, and whether the From address and DMARC (when our mail server
+    is trusted to judge it) say the message is theirs."""
+    config = current_app.config
+    recipients = [recipient.strip().lower()] if recipient else list(parsed.recipients)
+    token = intake_token(recipients, local_part=config["MAIL_INTAKE_LOCAL_PART"], domain=config["MAIL_INTAKE_DOMAIN"])
+    member = member_by_token(token)
+    if member is None:
+        return Sender(None, "unknown_token")
+    if not parsed.from_address or parsed.from_address != member.email.lower():
+        return Sender(member, "unknown_sender")
+    if parsed.dmarc is not None and parsed.dmarc != "pass":
+        return Sender(member, "dmarc_failed")
+    return Sender(member)
 
 
 def _choose_consultation(subject: str) -> tuple[Consultation | None, str]:
@@ -102,20 +173,26 @@ def _choose_consultation(subject: str) -> tuple[Consultation | None, str]:
     return None, "no_consultation" if not open_ones else "which_consultation"
 
 
-def checked_attachments(parsed: ParsedMail) -> tuple[list[CheckedFile], list[str]]:
-    """The attachments that pass the upload checks, and the names of those that do not."""
-    files, refused = [], []
-    limit = current_app.config["ATTACHMENT_MAX_BYTES"]
-    for attachment in parsed.attachments:
-        try:
-            files.append(check_upload(attachment.filename, attachment.data, max_bytes=limit))
-        except DomainError:
-            refused.append(attachment.filename)
-    return files, refused
+def accepted_attachments(read: list[ReadAttachment]) -> tuple[list[MaskedFile], list[str]]:
+    """The attachments that passed the upload checks and the reading limits, masked; and for each other one
+    its name (it failed the checks) or the message saying it was over the reading limits."""
+    files = [attachment.file for attachment in read if attachment.file is not None]
+    return files, [attachment.refusal for attachment in read if attachment.file is None]
 
 
 def _existing(key: str) -> InboundMessage | None:
     return db.session.scalars(select(InboundMessage).where(InboundMessage.message_key == key)).one_or_none()
+
+
+def _same_bytes(sha256: str) -> InboundMessage | None:
+    """A message kept before with exactly these bytes (the MTA and the poller delivering the same mail, with
+    the envelope recipient once and without it once): the same message whoever it seems to be from."""
+    return db.session.scalars(
+        select(InboundMessage)
+        .where(or_(InboundMessage.raw_sha256 == sha256, InboundMessage.original_sha256 == sha256))
+        .order_by(InboundMessage.id)
+        .limit(1)
+    ).first()
 
 
 def ingest_message(
@@ -126,28 +203,25 @@ def ingest_message(
     blob_store: BlobStore,
     received_at: datetime | None = None,
     recipient: str | None = None,
+    read: ReadMail | None = None,
 ) -> IngestResult:
     """Read one message and record what became of it; the caller commits (and discards blobs on failure).
 
     ``recipient`` is the envelope recipient when the MTA passes it (``flask mail ingest --recipient``);
-    otherwise the token is looked for in Delivered-To, X-Original-To, To and Cc.
+    otherwise the token is looked for in Delivered-To, X-Original-To, To and Cc. ``read`` is ``read_mail(raw)``
+    made before the caller's transaction began; without it the message is read here, inside it.
     """
     received_at = received_at or clock.now()
-    parsed: ParsedMail | None = None
-    reason = ""
-    try:
-        parsed = parse_message(
-            raw, limits=mail_limits(), trusted_authserv_id=current_app.config["MAIL_TRUSTED_AUTHSERV_ID"] or None
-        )
-    except MailRejected as rejected:
-        reason = rejected.code
-    key = message_key(parsed, raw)
-    existing = _existing(key)
+    read = read or read_mail(raw)
+    parsed, reason = read.parsed, read.reason
+    sender = identify_sender(parsed, recipient) if parsed is not None and not parsed.auto_reason else None
+    key = message_key(parsed, raw, sender.verified if sender else None)
+    existing = _existing(key) or _same_bytes(hashlib.sha256(raw).hexdigest())
     if existing is not None:
         return IngestResult(message=existing, duplicate=True)
 
     created: list[str] = []
-    kept = copy_to_keep(raw, parsed, max_attachment_bytes=current_app.config["ATTACHMENT_MAX_BYTES"])
+    kept = read.kept
     raw_sha256, was_created = blob_store.put(kept.data)
     if was_created:
         created.append(raw_sha256)
@@ -166,7 +240,7 @@ def ingest_message(
     )
     try:
         if parsed is not None:
-            _decide(message, parsed, recipient, actor=actor, blob_store=blob_store, created=created)
+            _decide(message, parsed, sender, read.attachments, actor=actor, blob_store=blob_store, created=created)
         try:
             with db.session.begin_nested():
                 db.session.add(message)
@@ -198,36 +272,29 @@ def ingest_message(
 def _decide(
     message: InboundMessage,
     parsed: ParsedMail,
-    recipient: str | None,
+    sender: Sender | None,
+    attachments: list[ReadAttachment],
     *,
     actor: Actor,
     blob_store: BlobStore,
     created: list[str],
 ) -> None:
     """Set the message's status and reason, and make the submission when every check holds."""
-    if parsed.auto_reason:
+    if parsed.auto_reason or sender is None:
         message.status, message.reason = InboundStatus.dropped, parsed.auto_reason
         return
-    config = current_app.config
-    recipients = [recipient.strip().lower()] if recipient else list(parsed.recipients)
-    token = intake_token(recipients, local_part=config["MAIL_INTAKE_LOCAL_PART"], domain=config["MAIL_INTAKE_DOMAIN"])
-    member = member_by_token(token)
-    if member is None:
-        message.reason = "unknown_token"
+    if sender.member is not None:
+        message.member_id = sender.member.id
+    if sender.reason:
+        message.reason = sender.reason
         return
-    message.member_id = member.id
-    if not parsed.from_address or parsed.from_address != member.email.lower():
-        message.reason = "unknown_sender"
-        return
-    if parsed.dmarc is not None and parsed.dmarc != "pass":
-        message.reason = "dmarc_failed"
-        return
+    member = sender.member
     consultation, reason = _choose_consultation(parsed.subject)
     if consultation is None:
         message.reason = reason
         return
     message.consultation_id = consultation.id
-    files, refused = checked_attachments(parsed)
+    files, refused = accepted_attachments(attachments)
     if refused:
         message.reason = "attachment_refused"
         message.decision_note = ", ".join(refused)[:2000]
@@ -249,7 +316,7 @@ def _accept(
     parsed: ParsedMail,
     member: User,
     consultation: Consultation,
-    files: list[CheckedFile],
+    files: list[MaskedFile],
     *,
     actor: Actor,
     blob_store: BlobStore,
@@ -272,7 +339,8 @@ def _accept(
 
 
 def file_question(message, parsed, member, consultation, files, actor, blob_store):
-    """The member's question made of the message: subject and text, checked files, received when it came."""
+    """The member's question made of the message: subject and text, the files read and masked beforehand
+    (``accepted_attachments``), received when it came."""
     return submit_member_question(
         consultation,
         member,

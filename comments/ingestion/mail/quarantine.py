@@ -3,15 +3,18 @@ and the decision on each, released as a member's question or rejected, always wi
 
 from __future__ import annotations
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
+from comments.domain.uploads import MaskedFile
 from comments.extensions import db
+from comments.ingestion.mail.masked_copy import read_attachments
 from comments.ingestion.mail.parser import MailRejected, ParsedMail, parse_message
-from comments.ingestion.mail.pipeline import checked_attachments, file_question, mail_limits
+from comments.ingestion.mail.pipeline import accepted_attachments, file_question, mail_limits
 from comments.models import Consultation, InboundMessage, InboundStatus, User
 from comments.storage import BlobStore
 
@@ -59,6 +62,18 @@ def read_quarantined(message: InboundMessage, blob_store: BlobStore) -> ParsedMa
         return None
 
 
+def read_release_attachments(message: InboundMessage, blob_store: BlobStore) -> list[MaskedFile]:
+    """The attachments of a quarantined message that pass the upload checks and the reading limits, masked,
+    for ``release_message``: read outside any transaction (a file can take seconds to read, R40)."""
+    parsed = read_quarantined(message, blob_store)
+    if parsed is None:
+        return []
+    files, _refused = accepted_attachments(
+        read_attachments(parsed, max_bytes=current_app.config["ATTACHMENT_MAX_BYTES"])
+    )
+    return files
+
+
 class QuarantineDecisionError(DomainError):
     """The release or rejection cannot be made as asked."""
 
@@ -72,11 +87,13 @@ def release_message(
     decided_by: User,
     actor: Actor,
     blob_store: BlobStore,
+    files: list[MaskedFile],
 ) -> list[str]:
     """Make a submission of a quarantined message for ``member``, as the secretariat decided; return new blobs.
 
-    Refused attachments are left out (the note says so, and the raw message keeps them); a message that
-    cannot be read at all can only be rejected, or keyed in from its original by hand.
+    ``files`` are its attachments from ``read_release_attachments``: refused ones (not allowed, or over the
+    reading limits) are left out (the note says so, and the raw message keeps them); a message that cannot
+    be read at all can only be rejected, or keyed in from its original by hand.
     """
     if message.status != InboundStatus.quarantined:
         raise QuarantineDecisionError(_l("This message has already been decided."))
@@ -89,7 +106,6 @@ def release_message(
         )
     if not note.strip():
         raise QuarantineDecisionError(_l("Write why you release this message."), field="note")
-    files, _refused = checked_attachments(parsed)
     accepted = file_question(message, parsed, member, consultation, files, actor, blob_store)
     message.status = InboundStatus.released
     message.submission = accepted.submission

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
 
+from limits import parse as parse_limit
 from werkzeug.sansio.utils import host_is_trusted
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -169,6 +170,10 @@ class Config:
     RECEIPT_MAILS_PER_RECIPIENT_PER_DAY = env("RECEIPT_MAILS_PER_RECIPIENT_PER_DAY", 10, cast=int)
     # Reset links mailed to one account; over it the answer is the same as always and no mail goes out.
     PASSWORD_RESET_MAILS_PER_ACCOUNT_PER_HOUR = env("PASSWORD_RESET_MAILS_PER_ACCOUNT_PER_HOUR", 3, cast=int)
+    # Access denials and refused forms written to the audit trail per person (or address, when nobody is
+    # signed in), as a limit ("30/minute", "500/day"); past it one event says the rest were left out, so a
+    # script hammering a form cannot fill the trail (R43). A person correcting a form is refused a few times.
+    REFUSALS_AUDITED_PER_ACTOR = env("REFUSALS_AUDITED_PER_ACTOR", "30/minute")
     # How many proxies in front of gunicorn append the client's address to X-Forwarded-For (werkzeug's
     # ProxyFix x_for): 1 behind the usual TLS proxy, else every citizen shares the proxy's address and its
     # per-address limits. 0 ignores the header, which a client could otherwise write to escape its limits.
@@ -214,6 +219,10 @@ class Config:
             )
         if settings.get("CONTACT_RETENTION_DAYS", 0) < 1:
             raise ConfigError("CONTACT_RETENTION_DAYS must be a whole number of days, 1 or more")
+        try:
+            parse_limit(str(settings.get("REFUSALS_AUDITED_PER_ACTOR") or ""))
+        except ValueError as error:
+            raise ConfigError("REFUSALS_AUDITED_PER_ACTOR must be a limit such as 30/minute or 500/day") from error
 
 
 class DevelopmentConfig(Config):

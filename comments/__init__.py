@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityEr
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from comments import clock, crypto, extensions, logs, storage
+from comments.blueprints import refusals
 from comments.domain.masking import contains_individual_number
 from comments.extensions import babel, csrf, db, limiter, login_manager, migrate
 from comments.transactions import install_sqlite_hooks
@@ -86,6 +87,7 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
 
     # Request hooks first: they stamp the arrival instant before CSRFProtect's check can reject a request.
     _register_request_hooks(app)
+    refusals.init_app(app)
     _init_extensions(app)
     _register_blueprints(app)
     _register_error_pages(app)
@@ -187,7 +189,10 @@ def _register_request_hooks(app: Flask) -> None:
         response.headers.setdefault("X-Request-Id", g.get("request_id", ""))
         if response.mimetype == "text/html" and "charset" not in response.headers.get("Content-Type", ""):
             response.headers["Content-Type"] = "text/html; charset=utf-8"
-        if g.get("no_store"):
+        # Nothing but the static files is kept by a browser or a proxy (R36), by default: pages marked one by
+        # one, or a blueprint at a time, leave the next new page unmarked. Even the public pages show comments
+        # once results are out, and every page a signed-in person's name.
+        if request.endpoint != "static":
             response.headers["Cache-Control"] = "no-store"
         response.headers.pop("Server", None)
         return response
@@ -257,6 +262,10 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
+        if error.code == 403:  # R43: every access denial is in the audit trail
+            view = app.view_functions.get(request.endpoint or "")
+            permission = getattr(view, "required_permission", None)
+            refusals.note_denial(**({"permission": permission.value} if permission else {}))
         return render_error(error.code or 500, None)
 
     @app.errorhandler(Exception)

@@ -55,6 +55,8 @@ LABELS = {
     Role.administrator: _l("Administrator"),
     Role.secretariat: _l("Secretariat"),
     Role.department_staff: _l("Department staff"),
+    Role.department_approver: _l("Approver for a department (head of the department)"),
+    Role.city_approver: _l("Approver for the whole city"),
     Role.chair: _l("Committee chair"),
     Role.member: _l("Committee member"),
     Role.observer: _l("Observer"),

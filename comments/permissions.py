@@ -2,14 +2,16 @@
 
 Permissions are named ``<area>:<resource>:<action>``. Every non-public route names the permission it
 needs; the public blueprint needs none. Roles are the people of the design: administrator, secretariat,
-department staff, committee chair, committee member, observer. Personal data of submitters is a
-permission of its own, so that only the roles that handle submissions hold it.
+department staff, approvers (of one department, 所属長, or of the whole city), committee chair, committee
+member, observer. Approvers approve what others drafted and draft nothing themselves. Personal data of
+submitters is a permission of its own, so that only the roles that handle submissions hold it.
 
 Object rules are permissions too (style rule 7): ``allowed(user, permission, obj)`` says whether the
 user holds the permission *for that object*. Consultations and items belong to a department, and a
 role's *scope* permission says whose: every department's (the secretariat) or the user's own
-(department staff, R26). Views, templates and the domain's queries all ask here, so adding a role is
-one line in ``ROLE_PERMISSIONS`` and a migration for the role's name, nothing else.
+(department staff, R26); a role's scope reaches that role's permissions only. Views, templates and the
+domain's queries all ask here, so adding a role is one line in ``ROLE_PERMISSIONS`` and a migration for
+the role's name, nothing else.
 """
 
 from __future__ import annotations
@@ -26,6 +28,10 @@ class Role(enum.StrEnum):
     administrator = "administrator"
     secretariat = "secretariat"
     department_staff = "department_staff"
+    # Approvers (所属長, or the secretariat's head) approve responses and draft none, so an office with one
+    # secretariat account can still have every response approved by someone who did not write it (R25).
+    department_approver = "department_approver"
+    city_approver = "city_approver"
     chair = "chair"
     member = "member"
     observer = "observer"
@@ -38,8 +44,12 @@ class Permission(enum.StrEnum):
     # Replace an attachment by a redacted copy (黒塗り), destroying the original (R14).
     attachment_redact = "staff:attachment:redact"
     personal_data_read = "staff:personal_data:read"
+    # See the items and their responses (the queue, the response page) and add reviewers' comments.
+    response_review = "staff:response:review"
     response_draft = "staff:response:draft"
     response_approve = "staff:response:approve"
+    # See the inquiries (照会) tied to the items in scope, answers not for publication included.
+    inquiry_read = "staff:inquiry:read"
     mail_quarantine_review = "staff:mail_quarantine:review"
     committee_material_read = "committee:material:read"
     committee_question_send = "committee:question:send"
@@ -61,8 +71,10 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.submission_enter,
             Permission.attachment_redact,
             Permission.personal_data_read,
+            Permission.response_review,
             Permission.response_draft,
             Permission.response_approve,
+            Permission.inquiry_read,
             Permission.committee_material_read,
             Permission.mail_quarantine_review,
             Permission.every_department,
@@ -72,8 +84,30 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.department_staff: frozenset(
         {
             Permission.submission_read,
+            Permission.response_review,
             Permission.response_draft,
+            Permission.inquiry_read,
             Permission.own_department,
+            Permission.second_factor,
+        }
+    ),
+    Role.department_approver: frozenset(
+        {
+            Permission.submission_read,
+            Permission.response_review,
+            Permission.response_approve,
+            Permission.inquiry_read,
+            Permission.own_department,
+            Permission.second_factor,
+        }
+    ),
+    Role.city_approver: frozenset(
+        {
+            Permission.submission_read,
+            Permission.response_review,
+            Permission.response_approve,
+            Permission.inquiry_read,
+            Permission.every_department,
             Permission.second_factor,
         }
     ),
@@ -98,14 +132,25 @@ def roles_with(permission: Permission) -> frozenset[Role]:
     return frozenset(role for role, granted in ROLE_PERMISSIONS.items() if permission in granted)
 
 
-def in_scope(user, department_id: int | None) -> bool:
-    """Whether ``user``'s scope reaches the department ``department_id``: every department, or their own."""
-    if has_permission(user.roles, Permission.every_department):
+def _roles_granting(roles, permission: Permission | None):
+    """The roles among ``roles`` that grant ``permission`` (all of them when None). A role's scope reaches
+    only its own permissions: one department's staff who is also the city's approver drafts for that
+    department alone, and approves for every department."""
+    if permission is None:
+        return roles
+    return [role for role in roles if permission in ROLE_PERMISSIONS.get(role, frozenset())]
+
+
+def in_scope(user, department_id: int | None, permission: Permission | None = None) -> bool:
+    """Whether ``user``'s scope reaches the department ``department_id``: every department, or their own;
+    with ``permission``, the scope of the roles that grant it."""
+    roles = _roles_granting(user.roles, permission)
+    if has_permission(roles, Permission.every_department):
         return True
     return (
         department_id is not None
         and user.department_id == department_id
-        and has_permission(user.roles, Permission.own_department)
+        and has_permission(roles, Permission.own_department)
     )
 
 
@@ -117,14 +162,16 @@ def allowed(user, permission: Permission, obj=None) -> bool:
         return False
     if obj is None or not hasattr(obj, "department_id"):
         return True
-    return in_scope(user, obj.department_id)
+    return in_scope(user, obj.department_id, permission)
 
 
-def scope_condition(user, department_column):
-    """The SQL condition ``allowed`` applies, on a query's department column: what the user's scope reaches."""
-    if has_permission(user.roles, Permission.every_department):
+def scope_condition(user, department_column, permission: Permission | None = None):
+    """The SQL condition ``allowed`` applies, on a query's department column: what the user's scope reaches
+    (for ``permission``: what the scope of the roles granting it reaches)."""
+    roles = _roles_granting(user.roles, permission)
+    if has_permission(roles, Permission.every_department):
         return true()
-    if has_permission(user.roles, Permission.own_department) and user.department_id is not None:
+    if has_permission(roles, Permission.own_department) and user.department_id is not None:
         return department_column == user.department_id
     return false()
 

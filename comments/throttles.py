@@ -65,9 +65,10 @@ def report_limit_reached(name: str, limit: object) -> None:
     logger.warning("limit reached: %s (%s) in request %s", name, limit, request_id)
 
 
-def spend(name: str, subject: str, limit: str) -> bool:
+def spend(name: str, subject: str, limit: str, *, report: bool = True) -> bool:
     """Count one ``name`` (a receipt mail, a reset link) for ``subject`` (a ``subject_key``) against ``limit``
-    ("10/day"); False once the limit is reached, and the caller then leaves the thing out.
+    ("10/day"); False once the limit is reached, and the caller then leaves the thing out. ``report=False``
+    leaves the warning to the caller, for a limit reached on every request of a flood.
 
     When the store cannot be reached the answer is True: an opinion is never refused, nor a reset link
     withheld, because Redis is down (Flask-Limiter then counts requests in each worker's memory).
@@ -79,7 +80,7 @@ def spend(name: str, subject: str, limit: str) -> bool:
     except Exception as error:  # the store's own errors (redis.ConnectionError, ...): fail open, say so
         logger.warning("limit store unreachable (%s); %s not counted", type(error).__name__, name)
         return True
-    if not allowed:
+    if not allowed and report:
         report_limit_reached(name, item)
     return allowed
 

@@ -81,23 +81,29 @@ def make_consultation(**overrides) -> Consultation:
 DEFAULT_PASSWORD = "correct-horse-battery-staple-42"
 
 
-def make_user(*roles, email: str | None = None, totp: bool | None = None, password: str = DEFAULT_PASSWORD):
-    """An active account with ``roles``; those that need a second factor get one already set up."""
+def make_user(
+    *roles,
+    email: str | None = None,
+    totp: bool | None = None,
+    password: str = DEFAULT_PASSWORD,
+    department=None,
+):
+    """An active account with ``roles``; those that need a second factor get one already set up. A role of one
+    department's gets ``department``, or a new department of its own."""
 
     with _app_context():
-        return _make_user(roles, email=email, totp=totp, password=password)
+        return _make_user(roles, email=email, totp=totp, password=password, department=department)
 
 
-def _make_user(roles, *, email, totp, password):
+def _make_user(roles, *, email, totp, password, department):
     from comments.domain.accounts import create_user, enable_totp, new_totp_secret
     from comments.domain.audit import Actor
     from comments.models import Department
-    from comments.permissions import Role
+    from comments.permissions import Permission, has_permission
 
     number = next(_sequence)
     roles = set(roles)
-    department = None
-    if Role.department_staff in roles:
+    if department is None and has_permission(roles, Permission.own_department):
         department = Department(name=f"テスト課{number}")
         db.session.add(department)
     user = create_user(

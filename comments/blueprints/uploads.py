@@ -33,3 +33,21 @@ def download_response(sha256: str, filename: str, content_type: str = "applicati
     response = send_file(handle, mimetype=content_type, as_attachment=True, download_name=filename, max_age=0)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response
+
+
+# Pictures a browser only ever draws, never runs: their bytes were checked to be PNG or JPEG when they came.
+INLINE_IMAGE_TYPES = frozenset({"image/png", "image/jpeg"})
+
+
+def image_response(sha256: str, content_type: str) -> Response:
+    """A stored PNG or JPEG for an ``<img>`` of a staff page (the scan beside the text keyed from it), never
+    sniffed; any other type is not shown inline (R41: 404 here, the download route hands it out)."""
+    if content_type not in INLINE_IMAGE_TYPES:
+        abort(404)
+    try:
+        handle = blob_store().open(sha256)
+    except FileNotFoundError:
+        abort(404)
+    response = send_file(handle, mimetype=content_type, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response

@@ -16,11 +16,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import TypeVar
 
-from flask import Blueprint, abort, flash, g, redirect, request
+from flask import abort, flash, redirect, request
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
 from comments.blueprints.form_errors import put_domain_error
+from comments.blueprints.refusals import note_denial, note_refused_form
 from comments.domain import DomainError
 from comments.extensions import db
 from comments.storage import blob_store
@@ -32,14 +33,18 @@ Answer = str | Callable[[Result], str]
 
 
 def load(model: type[Model], object_id: int, *, visible: Callable[[Model], bool] | None = None) -> Model:
-    """The ``model`` row with this id, or 404 when there is none or ``visible`` says the user may not see it.
+    """The ``model`` row with this id, or 404 when there is none or ``visible`` says the user may not see it
+    (then recorded as an access denial, comments/blueprints/refusals.py).
 
     In a POST, the request's transaction begins here without the write lock (see ``post_change``).
     """
     if request.method == "POST":
         read_before_write()
     obj = db.session.get(model, object_id)
-    if obj is None or (visible is not None and not visible(obj)):
+    if obj is None:
+        abort(404)
+    if visible is not None and not visible(obj):
+        note_denial(object_type=model.__tablename__, object_id=object_id)
         abort(404)
     return obj
 
@@ -75,6 +80,7 @@ def post_change(
     """
     if not form.validate():
         if page is None:
+            note_refused_form(form.errors)
             for message in _form_errors(form):
                 flash(message)
             return redirect(_answer(then, None), code=303)
@@ -84,6 +90,7 @@ def post_change(
     except DomainError as error:
         db.session.rollback()
         if page is None:
+            note_refused_form([error.field])
             flash(error.message)
             return redirect(_answer(then, None), code=303)
         put_domain_error(form, error, default=field, renamed=renamed)
@@ -148,12 +155,3 @@ def _form_errors(form) -> list[str]:
 def redirect_to(url: str) -> Response:
     """A POST's answer that sends the browser on to ``url`` (303: the next request is a GET)."""
     return redirect(url, code=303)
-
-
-def never_cache_pages(blueprint: Blueprint) -> None:
-    """Every page of ``blueprint`` shows what only its users may see (comment text, personal data, drafts):
-    none is kept by a browser or a proxy (R36)."""
-
-    @blueprint.before_request
-    def _no_store():
-        g.no_store = True

@@ -24,6 +24,7 @@ DEMO_ACCOUNTS = [
     ("admin@example.jp", "管理者 デモ", {Role.administrator}),
     ("jimukyoku@example.jp", "事務局 デモ", {Role.secretariat}),
     ("kenkohoken@example.jp", "健康保険課 デモ", {Role.department_staff}),
+    ("kenkohoken-kacho@example.jp", "健康保険課長 デモ", {Role.department_approver}),
     ("bukaicho@example.jp", "部会長 デモ", {Role.chair}),
     ("iin@example.jp", "部会委員 デモ", {Role.member}),
 ]

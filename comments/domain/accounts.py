@@ -129,6 +129,17 @@ def authenticate(email: str, password: str, actor: Actor) -> User | None:
     return user
 
 
+def confirm_password(user: User, password: str, actor: Actor) -> bool:
+    """Whether ``password`` is ``user``'s, entered again before something that needs a recent sign-in (R27).
+
+    Checked as a sign-in is: a wrong password is in the audit trail as a failed sign-in, and the caller counts
+    it against the account's sign-in limit; a right one is recorded as ``password.confirmed``."""
+    if authenticate(user.email, password, actor) is None:
+        return False
+    record_event(actor, "password.confirmed", user)
+    return True
+
+
 def new_totp_secret() -> str:
     return pyotp.random_base32()
 
@@ -239,6 +250,33 @@ def deactivate_user(user: User, actor: Actor) -> int:
     ).rowcount
     record_event(actor, "user.deactivated", user, sessions_ended=ended)
     return ended
+
+
+def change_roles(user: User, *, roles: set[Role], department: Department | None, actor: Actor) -> None:
+    """Give ``user`` exactly ``roles`` and ``department`` (an administrator's decision, in the audit trail with
+    what was there before). A role scoped to one department needs the department; the change holds from the
+    user's next request, since roles are read afresh at each."""
+    if has_permission(roles, Permission.own_department) and department is None:
+        raise DomainError(
+            _l("Department staff and a department's approver belong to a department: choose one."), field="department"
+        )
+    before = (sorted(role.value for role in user.roles), user.department_id)
+    user.role_rows = [row for row in user.role_rows if row.role in roles] + [
+        UserRole(role=role) for role in sorted(roles - user.roles)
+    ]
+    user.department = department
+    db.session.flush()
+    after = (sorted(role.value for role in user.roles), user.department_id)
+    if after != before:
+        record_event(
+            actor,
+            "user.roles_changed",
+            user,
+            roles=after[0],
+            department_id=after[1],
+            previous_roles=before[0],
+            previous_department_id=before[1],
+        )
 
 
 def active_session_count(user: User) -> int:

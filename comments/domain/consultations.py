@@ -8,12 +8,12 @@ from dataclasses import dataclass, fields
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
-from comments.domain.deadlines import check_comment_period
+from comments.domain.deadlines import MINIMUM_PERIOD_DAYS, check_comment_period, period_days, start_of_day
 from comments.domain.departments import department_named
 from comments.domain.uploads import CheckedFile
 from comments.extensions import db
@@ -21,8 +21,10 @@ from comments.models import (
     Consultation,
     ConsultationStatus,
     DeadlineExtension,
+    Item,
     Material,
     MaterialKind,
+    Meeting,
     PostalRule,
     Section,
     User,
@@ -198,18 +200,42 @@ def attach_material(
 
 
 def open_consultation(consultation: Consultation, actor: Actor) -> None:
-    """Publish a draft for comment: only with a period of 30 days or more, or a recorded reason (R01)."""
+    """Publish a draft for comment: only with a period of 30 days or more, or a recorded reason (R01).
+
+    The period counts from the day it really opens. Opened after the planned opening day, it starts today
+    (the publication day is day 1, in Japan time): the opening date shown to the public becomes today, and
+    a period that became shorter than 30 days is refused unless a shortening reason is recorded, which the
+    public page then shows.
+    """
     if consultation.status != ConsultationStatus.draft:
         raise DomainError(_l("Only a draft consultation can be opened."))
-    check_comment_period(consultation.opens_at, consultation.closes_at, consultation.shortening_reason)
+    planned = consultation.opens_at
+    today = start_of_day(clock.japan_today())
+    opens_at = max(planned, today)
+    if opens_at > planned and not (consultation.shortening_reason or "").strip():
+        days = period_days(opens_at, consultation.closes_at)
+        if consultation.closes_at <= opens_at or days < MINIMUM_PERIOD_DAYS:
+            raise DomainError(
+                _l(
+                    "The planned opening day has passed: opened today, the comment period would be %(days)d days, "
+                    "and the rules require at least %(minimum)d (the publication day is day 1). Move the closing "
+                    "date later, or record the special reason for shortening the period; the public page shows it.",
+                    days=max(days, 0),
+                    minimum=MINIMUM_PERIOD_DAYS,
+                ),
+                field="shortening_reason",
+            )
+    check_comment_period(opens_at, consultation.closes_at, consultation.shortening_reason)
     if not consultation.sections:
         raise DomainError(_l("Import the sections of the draft before publishing it."))
+    consultation.opens_at = opens_at
     consultation.status = ConsultationStatus.open
     record_event(
         actor,
         "consultation.opened",
         consultation,
         shortened=bool((consultation.shortening_reason or "").strip()),
+        **({"planned_opens_at": planned.isoformat()} if opens_at > planned else {}),
     )
 
 
@@ -264,3 +290,57 @@ def close_consultation(consultation: Consultation, actor: Actor) -> None:
     consultation.status = ConsultationStatus.closed
     db.session.flush()
     record_event(actor, "consultation.closed", consultation)
+
+
+def begin_responses(consultation: Consultation, actor: Actor) -> None:
+    """closed → responding: the period is over and the city prepares its responses."""
+    if consultation.status in (ConsultationStatus.draft, ConsultationStatus.open):
+        raise DomainError(_l("Close the consultation first: responses are prepared after the comment period."))
+    if consultation.status != ConsultationStatus.closed:
+        raise DomainError(_l("The responses of this consultation are already being prepared or done."))
+    consultation.status = ConsultationStatus.responding
+    db.session.flush()
+    record_event(actor, "consultation.responding", consultation)
+
+
+def record_inspection(consultation: Consultation, meeting: Meeting, outcome: str, actor: Actor) -> None:
+    """responding → inspected: the committee inspected the responses at ``meeting``, whose final packet was made.
+
+    The items carried over to a later meeting stay as they are (each with its reason); the record says how
+    many there were."""
+    if consultation.status != ConsultationStatus.responding:
+        raise DomainError(
+            _l("Start preparing the responses first; the inspection is recorded after the responses are prepared.")
+        )
+    if consultation not in meeting.consultations:
+        raise DomainError(_l("Choose a meeting whose packet covers this consultation."), field="meeting_id")
+    if meeting.final_packet_at is None:
+        raise DomainError(
+            _l("Make the final packet of that meeting first: the committee inspects the final packet."),
+            field="meeting_id",
+        )
+    outcome = (outcome or "").strip()
+    if not outcome:
+        raise DomainError(_l("Write what the committee concluded."), field="outcome")
+    consultation.status = ConsultationStatus.inspected
+    consultation.inspection_meeting_id = meeting.id
+    consultation.inspected_on = meeting.held_on
+    consultation.inspection_outcome = outcome
+    carried = db.session.scalar(
+        select(func.count())
+        .select_from(Item)
+        .where(Item.consultation_id == consultation.id, Item.carried_over_reason.is_not(None))
+    )
+    db.session.flush()
+    record_event(actor, "consultation.inspected", consultation, meeting_id=meeting.id, carried_over=carried)
+
+
+def meetings_covering(consultation: Consultation) -> list[Meeting]:
+    """The meetings whose packet covers the consultation, latest first."""
+    return list(
+        db.session.scalars(
+            select(Meeting)
+            .where(Meeting.consultations.any(Consultation.id == consultation.id))
+            .order_by(Meeting.held_on.desc(), Meeting.id.desc())
+        )
+    )

@@ -1,16 +1,20 @@
 """Inquiries (照会): a question forwarded to an outside body for the items it serves, and its answer. Some
-answers come back confidential: only those marked public reach the packet."""
+answers come back confidential: only those marked public reach the packet, which says of the others only that
+an answer came. Staff who answer the items read every answer, confidential ones included: the departments draft
+with the ministry's answer in front of them, and only for their own items (R26)."""
 
 from __future__ import annotations
 
 from datetime import date
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.extensions import db
-from comments.models import Inquiry, Item, User
+from comments.models import Consultation, Inquiry, Item, User
+from comments.permissions import Permission, in_scope, scope_condition
 
 
 class InquiryError(DomainError):
@@ -58,3 +62,25 @@ def record_answer(inquiry: Inquiry, *, answer: str, answered_on: date, public: b
     inquiry.answer_public = public
     db.session.flush()
     record_event(actor, "inquiry.answered", inquiry, public=public)
+
+
+def visible_inquiries(user: User, consultation: Consultation) -> list[Inquiry]:
+    """The inquiries of ``consultation`` that ``user`` may read, latest sent first: all of them for whoever
+    reads inquiries for every department, else those serving at least one item of the user's department."""
+    if not user.can(Permission.inquiry_read):
+        return []
+    query = select(Inquiry).where(Inquiry.consultation_id == consultation.id)
+    if not in_scope(user, None, Permission.inquiry_read):
+        query = query.where(Inquiry.items.any(scope_condition(user, Item.department_id, Permission.inquiry_read)))
+    return list(db.session.scalars(query.order_by(Inquiry.sent_on.desc(), Inquiry.id.desc())))
+
+
+def inquiries_about(item: Item) -> list[Inquiry]:
+    """The inquiries serving ``item`` or, when it is grouped, any item of its group (the group is answered
+    once), first sent first: what the person drafting or approving its response should read."""
+    item_ids = [member.id for member in item.group.items] if item.group_id is not None else [item.id]
+    return list(
+        db.session.scalars(
+            select(Inquiry).where(Inquiry.items.any(Item.id.in_(item_ids))).order_by(Inquiry.sent_on, Inquiry.id)
+        )
+    )

@@ -23,12 +23,14 @@ from sqlalchemy.orm import selectinload
 
 from comments.clock import JAPAN
 from comments.domain import DomainError
+from comments.domain.accounting import account_for_submissions, describe_totals, unaccounted_message
 from comments.domain.masking import masked
 from comments.domain.responses import responses_of
 from comments.extensions import db
 from comments.labels import label
 from comments.models import (
     Consultation,
+    ConsultationStatus,
     Inquiry,
     Item,
     Meeting,
@@ -41,12 +43,14 @@ from comments.models import (
 
 @dataclass(frozen=True)
 class PacketInquiry:
-    """A question forwarded to an outside body (総務省, J-LIS, 広域連合) whose answer may be public."""
+    """A question forwarded to an outside body (総務省, J-LIS, 広域連合) and its answer where it may be public.
+    A confidential answer is never here: only ``withheld`` says that one came."""
 
     body_name: str
     question: str
-    answer: str  # "" when none yet
-    answered_on: date | None
+    answer: str  # "" when none yet, or when the answer is confidential
+    answered_on: date | None  # None unless the answer is here
+    withheld: bool = False  # an answer came and may not be made public (回答あり（非公開）)
 
 
 @dataclass(frozen=True)
@@ -77,6 +81,8 @@ class PacketConsultation:
     period: str  # already formatted: "2015年6月22日 – 2015年7月21日"
     rows: tuple[PacketRow, ...]
     carried_over: tuple[tuple[PacketRow, str], ...]  # (row, reason)
+    # Already formatted: how many people sent how many opinions, the groups, the opinions per section.
+    totals: str = ""
 
 
 @dataclass(frozen=True)
@@ -139,6 +145,8 @@ PACKET_WORDS = {
     "inquiry_pending": lazy_pgettext("packet", " (awaiting an answer)"),
     "inquiry_question": lazy_pgettext("packet", "Question: {question}"),
     "inquiry_answer": lazy_pgettext("packet", "Answer: {answer}"),
+    # In place of a confidential answer: one came, and it is not shown.
+    "inquiry_answer_not_public": lazy_pgettext("packet", "Answered (not public)"),
     # {year} {month} {day}, or zero-padded {mm} {dd}.
     "date": lazy_pgettext("packet", "{year}-{mm}-{dd}"),
     "no_items": lazy_pgettext("packet", "No comments were received on this consultation."),
@@ -201,6 +209,7 @@ def _row(items: list[Item], gist: str, response: Response | None, inquiries: lis
                 question=masked(inquiry.question),
                 answer=masked(inquiry.answer) if inquiry.answer_public else "",
                 answered_on=inquiry.answered_on if inquiry.answer_public else None,
+                withheld=inquiry.answered_on is not None and not inquiry.answer_public,
             )
             for inquiry in inquiries
         ),
@@ -208,7 +217,12 @@ def _row(items: list[Item], gist: str, response: Response | None, inquiries: lis
 
 
 def _consultation_rows(consultation: Consultation) -> tuple[PacketConsultation, list[int]]:
-    """The consultation's part of the packet, and the numbers of items still without an approved response."""
+    """The consultation's part of the packet, and the numbers of items still without an approved response.
+
+    Only the items of submissions that count: a late submission staff excluded (R53) is in neither the packet
+    nor the results. Committee members' questions are in the packet: it is the committee's record."""
+    accounting = account_for_submissions(consultation)
+    counted = accounting.counted_ids()
     items = list(
         db.session.scalars(
             select(Item)
@@ -226,6 +240,7 @@ def _consultation_rows(consultation: Consultation) -> tuple[PacketConsultation, 
     by_item, by_group = responses_of(consultation)
     inquiries = _inquiries(consultation)
     rows, carried, missing, seen_groups = [], [], [], set()
+    items = [item for item in items if item.submission_id in counted]
     for item in items:
         if item.carried_over_reason:
             carried.append((_row([item], item.gist, None, inquiries[item.id]), item.carried_over_reason))
@@ -234,7 +249,7 @@ def _consultation_rows(consultation: Consultation) -> tuple[PacketConsultation, 
             if item.group_id in seen_groups:
                 continue
             seen_groups.add(item.group_id)
-            members = [i for i in item.group.items if not i.carried_over_reason]
+            members = [i for i in item.group.items if not i.carried_over_reason and i.submission_id in counted]
             response = by_group.get(item.group_id)
             related = [inquiry for member in members for inquiry in inquiries[member.id]]
             unique = list({inquiry.id: inquiry for inquiry in related}.values())
@@ -246,9 +261,31 @@ def _consultation_rows(consultation: Consultation) -> tuple[PacketConsultation, 
         if response is None or response.state != ResponseState.approved:
             missing.extend(member.number for member in members)
     part = PacketConsultation(
-        title=consultation.title, period=_period(consultation), rows=tuple(rows), carried_over=tuple(carried)
+        title=consultation.title,
+        period=_period(consultation),
+        rows=tuple(rows),
+        carried_over=tuple(carried),
+        totals=describe_totals(accounting),
     )
     return part, missing
+
+
+def _check_final(consultation: Consultation) -> None:
+    """The final packet of a consultation comes after its period closed and once every submission is
+    accounted for (domain/accounting.py); else ``PacketNotReadyError`` says what is missing."""
+    if consultation.status in (ConsultationStatus.draft, ConsultationStatus.open):
+        raise PacketNotReadyError(
+            _l(
+                "The comment period of “%(title)s” has not been closed yet (it ends %(date)s). The final packet is "
+                "made after the period is closed and every submission is accounted for.",
+                title=consultation.title,
+                date=format_date((consultation.closes_at - timedelta(microseconds=1)).astimezone(JAPAN).date(), "long"),
+            ),
+            [],
+        )
+    message = unaccounted_message(consultation, account_for_submissions(consultation))
+    if message is not None:
+        raise PacketNotReadyError(message, [])
 
 
 def build_packet(meeting: Meeting, *, final: bool, locale: str, organisation: str) -> Packet:
@@ -256,6 +293,8 @@ def build_packet(meeting: Meeting, *, final: bool, locale: str, organisation: st
     with force_locale(locale):
         parts, missing = [], []
         for consultation in meeting.consultations:
+            if final:
+                _check_final(consultation)
             part, lacking = _consultation_rows(consultation)
             parts.append(part)
             missing.extend(lacking)

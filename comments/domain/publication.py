@@ -22,6 +22,7 @@ from sqlalchemy.orm import selectinload
 
 from comments import clock
 from comments.domain import DomainError
+from comments.domain.accounting import account_for_submissions, unaccounted_message
 from comments.domain.audit import Actor, record_event
 from comments.domain.campaigns import CampaignCount, campaign_count
 from comments.domain.masking import mask_individual_numbers
@@ -35,6 +36,7 @@ from comments.models import (
     PublicationEntry,
     Redaction,
     ResponseState,
+    ResultsChange,
     SamePurportGroup,
     Submission,
     Submitter,
@@ -94,11 +96,12 @@ class PublicationError(DomainError):
 
 
 def counted_submissions(consultation: Consultation):
-    """Submissions that count: those in the period, and late ones staff decided to include (R53)."""
+    """The citizens' submissions that count: those in the period, and late ones staff decided to include
+    (R53). Committee members' questions are the committee's record (the packet), not the public results."""
     return (
         select(Submission)
         .outerjoin(LateDecision, LateDecision.submission_id == Submission.id)
-        .where(Submission.consultation_id == consultation.id)
+        .where(Submission.consultation_id == consultation.id, Submission.member_id.is_(None))
         .where((Submission.late.is_(False)) | (LateDecision.included.is_(True)))
     )
 
@@ -157,14 +160,18 @@ def _redact(text: str, field: str, personal: list[str]) -> tuple[str, list[_Remo
     return text, removals
 
 
-def _lines(consultation: Consultation):
-    """(item numbers, count, gist, response or None) per ungrouped item or group, in item order."""
+def _lines(consultation: Consultation, counted: set[int]):
+    """(item numbers, gist, response or None, first item) per ungrouped item or group, in item order, of the
+    items of the ``counted`` submissions only (citizens' opinions that count)."""
     items = list(
         db.session.scalars(
             select(Item)
-            .where(Item.consultation_id == consultation.id)
+            .where(Item.consultation_id == consultation.id, Item.submission_id.in_(counted))
             .order_by(Item.number)
-            .options(selectinload(Item.group).selectinload(SamePurportGroup.items))  # not one query per group
+            .options(
+                selectinload(Item.section),
+                selectinload(Item.group).selectinload(SamePurportGroup.items),  # not one query per group
+            )
         )
     )
     responses_by_item, responses_by_group = responses_of(consultation)
@@ -174,10 +181,17 @@ def _lines(consultation: Consultation):
             if item.group_id in seen:
                 continue
             seen.add(item.group_id)
-            members = item.group.items
+            members = [member for member in item.group.items if member.submission_id in counted]
             yield [m.number for m in members], item.group.gist, responses_by_group.get(item.group_id), item
         else:
             yield [item.number], item.gist, responses_by_item.get(item.id), item
+
+
+CORRECTION, WITHDRAWAL = "correction", "withdrawal"
+NOT_INSPECTED = _l(
+    "Record the committee's inspection of the responses first (on the consultation's page): the results are "
+    "published after the inspection."
+)
 
 
 def prepare_results(consultation: Consultation, *, actor: Actor) -> list[PublicationEntry]:
@@ -187,13 +201,19 @@ def prepare_results(consultation: Consultation, *, actor: Actor) -> list[Publica
         raise PublicationError(_l("The results are already published; they cannot be prepared again."))
     if consultation.status in (ConsultationStatus.draft, ConsultationStatus.open):
         raise PublicationError(_l("Close the consultation before preparing its results."))
+    if consultation.status != ConsultationStatus.inspected:
+        raise PublicationError(NOT_INSPECTED)
     # The copy is a document for the public in Japanese, whoever prepares it in whatever language.
     with force_locale("ja"):
         return _prepare(consultation, actor)
 
 
 def _prepare(consultation: Consultation, actor: Actor) -> list[PublicationEntry]:
-    lines = list(_lines(consultation))
+    accounting = account_for_submissions(consultation, citizens_only=True)
+    message = unaccounted_message(consultation, accounting)
+    if message is not None:
+        raise PublicationError(message)
+    lines = list(_lines(consultation, accounting.counted_ids(citizens_only=True)))
     lacking = [
         numbers[0]
         for numbers, _gist, response, item in lines
@@ -210,7 +230,7 @@ def _prepare(consultation: Consultation, actor: Actor) -> list[PublicationEntry]
     db.session.execute(delete(PublicationEntry).where(PublicationEntry.consultation_id == consultation.id))
     personal = _personal_values(consultation)
     entries = []
-    for position, (numbers, gist, response, _item) in enumerate(lines, start=1):
+    for position, (numbers, gist, response, item) in enumerate(lines, start=1):
         approved = response is not None and response.state == ResponseState.approved
         carried_note = "" if approved else str(_l("To be explained at a later meeting of the committee."))
         texts = {
@@ -227,6 +247,7 @@ def _prepare(consultation: Consultation, actor: Actor) -> list[PublicationEntry]
             position=position,
             item_numbers=", ".join(str(n) for n in numbers),
             group_count=len(numbers),
+            section=f"{item.section.number} {item.section.heading}".strip() if item.section else "",
             gist=texts["gist"],
             response=texts["response"],
             category=response.category if approved else None,
@@ -278,12 +299,18 @@ def omit_entry(entry: PublicationEntry, *, reason: str, user: User, actor: Actor
     record_event(actor, "results.omitted", entry, user_id=user.id)
 
 
-def publish_results(consultation: Consultation, *, actor: Actor) -> None:
-    """Publish the prepared copy in one step; from now on the public page shows it and it is frozen."""
+def publish_results(consultation: Consultation, *, confirmed: bool, actor: Actor) -> None:
+    """Publish the prepared copy once the secretariat confirmed it; from now on the public page shows it."""
     if consultation.results_published_at is not None:
         raise PublicationError(_l("The results are already published."))
     if consultation.status in (ConsultationStatus.draft, ConsultationStatus.open):
         raise PublicationError(_l("Close the consultation before publishing its results."))
+    if consultation.status != ConsultationStatus.inspected:
+        raise PublicationError(NOT_INSPECTED)
+    if not confirmed:
+        raise PublicationError(
+            _l("Tick the box to confirm you checked every line of the copy as it will be published."), field="confirm"
+        )
     count = db.session.scalar(
         select(func.count()).select_from(PublicationEntry).where(PublicationEntry.consultation_id == consultation.id)
     )
@@ -303,3 +330,75 @@ def published_entries(consultation: Consultation) -> list[PublicationEntry]:
             .order_by(PublicationEntry.position)
         )
     )
+
+
+def results_changes(consultation: Consultation) -> list[ResultsChange]:
+    """Every change made to the consultation's published results, oldest first."""
+    return list(
+        db.session.scalars(
+            select(ResultsChange)
+            .where(ResultsChange.consultation_id == consultation.id)
+            .order_by(ResultsChange.made_at, ResultsChange.id)
+        )
+    )
+
+
+def results_withdrawn(consultation: Consultation) -> ResultsChange | None:
+    return next((change for change in results_changes(consultation) if change.kind == WITHDRAWAL), None)
+
+
+def _changeable(consultation: Consultation) -> None:
+    if consultation.results_published_at is None:
+        raise PublicationError(_l("The results are not published yet: edit the copy before publishing it."))
+    if results_withdrawn(consultation) is not None:
+        raise PublicationError(_l("The results were withdrawn; they can no longer be corrected."))
+
+
+def correct_published_entry(
+    entry: PublicationEntry, *, field: str, text: str, reason: str, user: User, actor: Actor
+) -> ResultsChange:
+    """Correct one line of published results: the new text replaces the old on the public page, which says
+    what was corrected, when and why; the old text stays on record. Never a silent edit."""
+    consultation = db.session.get(Consultation, entry.consultation_id)
+    _changeable(consultation)
+    if field not in FIELDS:
+        raise PublicationError(_l("Choose the gist, the response or the change to edit."), field="field")
+    reason = (reason or "").strip()
+    if not reason:
+        raise PublicationError(_l("Write why the line is corrected; the public page shows it."), field="reason")
+    new_text = mask_individual_numbers((text or "").strip())[0]
+    old_text = getattr(entry, field)
+    if new_text == old_text:
+        raise PublicationError(_l("The corrected text is the same as the published one."), field="text")
+    change = ResultsChange(
+        consultation_id=consultation.id,
+        kind=CORRECTION,
+        entry_id=entry.id,
+        field=field,
+        old_text=old_text,
+        new_text=new_text,
+        reason=reason,
+        made_by_id=user.id,
+        made_at=clock.now(),
+    )
+    setattr(entry, field, new_text)
+    db.session.add(change)
+    db.session.flush()
+    record_event(actor, "results.corrected", consultation, entry_id=entry.id, field=field, change_id=change.id)
+    return change
+
+
+def withdraw_results(consultation: Consultation, *, reason: str, user: User, actor: Actor) -> ResultsChange:
+    """Withdraw published results: the public page then says they were withdrawn, when and why, and shows no
+    line; the copy stays on record."""
+    _changeable(consultation)
+    reason = (reason or "").strip()
+    if not reason:
+        raise PublicationError(_l("Write why the results are withdrawn; the public page shows it."), field="reason")
+    change = ResultsChange(
+        consultation_id=consultation.id, kind=WITHDRAWAL, reason=reason, made_by_id=user.id, made_at=clock.now()
+    )
+    db.session.add(change)
+    db.session.flush()
+    record_event(actor, "results.withdrawn", consultation, change_id=change.id)
+    return change

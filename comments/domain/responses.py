@@ -32,7 +32,7 @@ from comments.models import (
     SamePurportGroup,
     User,
 )
-from comments.permissions import Permission, scope_condition
+from comments.permissions import Permission, in_scope, scope_condition
 from comments.transactions import lock_row
 
 # How recent a re-authentication must be for an approval (R27).
@@ -192,9 +192,10 @@ def apply_template(template: ResponseTemplate, items: list[Item], *, author: Use
 
 # --- Who sees which item, and the departments' queue (R26) -----------------------------------------------
 #
-# An item, and its response, is seen by whoever may draft responses for the item's department:
-# ``user.can(Permission.response_draft, item)``. Department staff see only the items assigned to their own
-# department, so one department never reads another's drafts; the secretariat sees every item.
+# An item, and its response, is seen by whoever may review responses for the item's department:
+# ``user.can(Permission.response_review, item)``; drafting and approving ask for their own permission for
+# the item. Department staff and department approvers see only the items assigned to their own department,
+# so one department never reads another's drafts; the secretariat and the city's approvers see every item.
 
 
 def is_overdue(item: Item, state: ResponseState | None, today: date) -> bool:
@@ -208,17 +209,18 @@ def is_overdue(item: Item, state: ResponseState | None, today: date) -> bool:
     )
 
 
-def visible_items(user: User) -> Select:
-    """The items ``user`` may see (as ``user.can(Permission.response_draft, item)`` says), as a query."""
-    if not user.can(Permission.response_draft):
+def visible_items(user: User, permission: Permission = Permission.response_draft) -> Select:
+    """The items ``user`` holds ``permission`` for (as ``user.can(permission, item)`` says), as a query: by
+    default those they may draft for."""
+    if not user.can(permission):
         return select(Item).where(false())
-    return select(Item).where(scope_condition(user, Item.department_id))
+    return select(Item).where(scope_condition(user, Item.department_id, permission))
 
 
 def can_see_consultation_responses(user: User, consultation: Consultation) -> bool:
     """Whether ``user`` may open the response templates of ``consultation``: whoever drafts for every
     department always, department staff when at least one of its items is assigned to their department."""
-    if user.can(Permission.response_draft) and user.can(Permission.every_department):
+    if user.can(Permission.response_draft) and in_scope(user, None, Permission.response_draft):
         return True
     query = visible_items(user).where(Item.consultation_id == consultation.id).limit(1)
     return db.session.execute(query).first() is not None
@@ -268,7 +270,7 @@ def response_queue(user: User, filters: QueueFilters, *, today: date) -> list[Qu
     grouped = aliased(Response)
     state = func.coalesce(grouped.state, own.state)
     query = (
-        visible_items(user)
+        visible_items(user, Permission.response_review)
         .add_columns(Consultation.title, Department.name, state.label("state"))
         .join(Consultation, Consultation.id == Item.consultation_id)
         .join(Department, Department.id == Item.department_id)

@@ -91,6 +91,8 @@ def packet_docx(packet: Packet) -> bytes:
     for index, consultation in enumerate(packet.consultations):
         word.add_paragraph(document, consultation.title, style="Heading 1", page_break=index > 0)
         word.add_paragraph(document, fill_label(labels["period"], period=consultation.period))
+        if consultation.totals:
+            word.add_paragraph(document, consultation.totals)
         if consultation.rows:
             _table(document, MAIN_COLUMNS, labels, (main_cells(row, labels) for row in consultation.rows))
         elif not consultation.carried_over:

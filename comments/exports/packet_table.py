@@ -60,9 +60,11 @@ def where(row: PacketRow, labels: Mapping[str, str]) -> str:
 
 
 def inquiry_lines(inquiry: PacketInquiry, labels: Mapping[str, str]) -> list[str]:
+    """The lines of one inquiry: to whom and whether answered, the question, and the answer, or only that
+    a confidential one came ("awaiting an answer" would tell the committee something untrue)."""
     if inquiry.answered_on is not None:
         status = fill_label(labels["inquiry_answered"], date=date_text(labels, inquiry.answered_on))
-    elif not inquiry.answer:
+    elif not inquiry.answer and not inquiry.withheld:
         status = labels["inquiry_pending"]
     else:
         status = ""
@@ -71,6 +73,8 @@ def inquiry_lines(inquiry: PacketInquiry, labels: Mapping[str, str]) -> list[str
         lines.append(fill_label(labels["inquiry_question"], question=inquiry.question))
     if inquiry.answer:
         lines.append(fill_label(labels["inquiry_answer"], answer=inquiry.answer))
+    elif inquiry.withheld:
+        lines.append(labels["inquiry_answer_not_public"])
     return lines
 
 

@@ -15,7 +15,7 @@ from comments.models.inquiry import Inquiry
 from comments.models.item import Item, ItemKind, NonOpinionSpan, SamePurportGroup
 from comments.models.meeting import Meeting
 from comments.models.outbox import OutboxMessage, OutboxStatus
-from comments.models.publication import PublicationEntry, Redaction
+from comments.models.publication import PublicationEntry, Redaction, ResultsChange
 from comments.models.response import (
     Response,
     ResponseCategory,
@@ -74,6 +74,7 @@ __all__ = [
     "ResponseRevision",
     "ResponseState",
     "ResponseTemplate",
+    "ResultsChange",
     "ReviewComment",
     "SamePurportGroup",
     "Section",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -61,6 +61,11 @@ class Consultation(db.Model):
     shortening_reason: Mapped[str | None] = mapped_column(Text)
     # When the results (意見と市の考え方) were published; who did it is in the audit trail.
     results_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The committee's inspection (第三者点検) that moved the consultation to "inspected": the meeting, its
+    # day and what the committee concluded, as the secretariat recorded it.
+    inspection_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
+    inspected_on: Mapped[date | None]
+    inspection_outcome: Mapped[str] = mapped_column(Text, default="", server_default="")
     # How many days after the results are published the submitters' contact data is kept (R46); the public
     # notice says so, and `flask purge` deletes it then.
     contact_retention_days: Mapped[int] = mapped_column(default=365, server_default="365")

@@ -28,6 +28,8 @@ class PublicationEntry(db.Model):
     position: Mapped[int]
     item_numbers: Mapped[str] = mapped_column(String(2000))  # "3" or "1, 2, 5" for a group
     group_count: Mapped[int] = mapped_column(default=1)
+    # The section of the draft the opinion is about ("" for the whole draft), as the packet has it.
+    section: Mapped[str] = mapped_column(String(400), default="", server_default="")
     gist: Mapped[str] = mapped_column(Text)
     response: Mapped[str] = mapped_column(Text)
     category: Mapped[ResponseCategory | None] = mapped_column(enum_column(ResponseCategory, "response_category"))
@@ -52,3 +54,23 @@ class Redaction(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
 
     entry: Mapped[PublicationEntry] = relationship(back_populates="redactions")
+
+
+class ResultsChange(db.Model):
+    """A change to results already published, never a silent edit: a line corrected (what it said, what it
+    says now, why) or the whole publication withdrawn (why). The public page lists every change with its day."""
+
+    __tablename__ = "results_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    consultation_id: Mapped[int] = mapped_column(ForeignKey("consultations.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))  # "correction" or "withdrawal"
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("publication_entries.id"))
+    field: Mapped[str] = mapped_column(String(20), default="")  # of a correction: "gist", "response", ...
+    old_text: Mapped[str] = mapped_column(Text, default="")
+    new_text: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+    made_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    made_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+
+    entry: Mapped[PublicationEntry | None] = relationship()

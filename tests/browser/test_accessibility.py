@@ -105,6 +105,15 @@ def test_back_office_pages_have_no_serious_violations(new_page, live_server, lan
     page.goto("/admin/accounts")
     assert_accessible(page, language)
 
+    # Entering the password again before an export (R27), by keyboard alone, and the page that says it was wrong.
+    page.goto("/auth/confirm-password")
+    assert_accessible(page, language)
+    page.fill("#password", "not-the-password-at-all")
+    page.press("#password", "Enter")
+    expect(page.locator("#password-error")).to_be_visible()
+    expect(page.locator("#password")).to_have_attribute("aria-invalid", "true")
+    assert_accessible(page, language)
+
     # The e-mail quarantine: its list and one waiting message with the release and reject forms.
     from email.message import EmailMessage
     from email.utils import make_msgid

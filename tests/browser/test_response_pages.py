@@ -50,6 +50,7 @@ def story(live_server) -> dict:
     from comments.domain.audit import Actor
     from comments.domain.inquiries import record_answer, record_inquiry
     from comments.domain.meetings import create_meeting
+    from comments.domain.paper import decide_late_submission
     from comments.domain.publication import prepare_results, publish_results
     from comments.domain.responses import add_template
     from comments.domain.triage import ItemDraft, add_item, assign_items, carry_over, group_items
@@ -101,14 +102,18 @@ def story(live_server) -> dict:
         db.session.flush()
         section_id = consultation.sections[1].id
 
-        def submission(body: str):
+        def submission(body: str, *, late: bool = False):
             person = Submitter(name="ブラウザ 花子", email="hanako-browser@example.jp", contact="千葉市中央区1-1")
-            return make_submission(consultation, body=body, received_at=now - timedelta(days=3), submitter=person)
+            return make_submission(
+                consultation, body=body, received_at=now - timedelta(days=3), submitter=person, late=late
+            )
 
         first = submission(FIRST_OPINION)
         grouped = [submission(body) for body in GROUPED_OPINIONS]
         carried = submission(CARRIED_OVER_QUESTION)
-        untriaged = submission(UNTRIAGED)
+        # Left untriaged for its triage page; it came late and was excluded, so the results can be published.
+        untriaged = submission(UNTRIAGED, late=True)
+        decide_late_submission(untriaged, included=False, reason="締切後の提出のため", decider=clerk, actor=actor)
 
         item = add_item(
             first,
@@ -166,8 +171,9 @@ def story(live_server) -> dict:
         record_answer(inquiry, answer="方式の名称まで記載すれば足ります。", answered_on=today, public=True, actor=actor)
         meeting_title = f"ブラウザ試験 第3回部会 {run}"
         meeting = create_meeting(meeting_title, today + timedelta(days=14), [consultation], actor=actor)
+        consultation.status = ConsultationStatus.inspected  # the inspection is walked in test_run_consultation
         prepare_results(consultation, actor=actor)
-        publish_results(consultation, actor=actor)
+        publish_results(consultation, confirmed=True, actor=actor)
         story = {
             "consultation_id": consultation.id,
             "slug": consultation.slug,

@@ -297,7 +297,7 @@ def test_department_staff_see_the_progress_of_their_own_consultations_only(clien
     assert client.get("/staff/consultations/999999/progress").status_code == 404
 
 
-def test_department_staff_may_not_open_the_meeting_or_inquiry_pages(client, story):
+def test_department_staff_may_not_open_the_meeting_pages_nor_record_inquiries(client, story):
     meeting = make_meeting(story["consultation"])
     assert sign_in(client, story["drafter"]).status_code == 303
     for url in (
@@ -306,15 +306,22 @@ def test_department_staff_may_not_open_the_meeting_or_inquiry_pages(client, stor
         f"/staff/meetings/{meeting.id}/packet",
         f"/staff/meetings/{meeting.id}/packet.docx",
         f"/staff/meetings/{meeting.id}/packet.csv?final=1",
-        f"/staff/consultations/{story['consultation'].id}/inquiries",
     ):
         assert client.get(url).status_code == 403, url
+    # They read the inquiries that serve their department's items (tests/functional/test_inquiry_answers.py);
+    # recording one is the secretariat's.
+    client.set_cookie("lang", "en")
+    inquiries = client.get(f"/staff/consultations/{story['consultation'].id}/inquiries")
+    assert inquiries.status_code == 200
+    assert "Record an inquiry" not in inquiries.get_data(as_text=True)
     token = csrf_token_from(client.get("/auth/account").get_data(as_text=True))
     refused = client.post(
         "/staff/meetings",
         data={"csrf_token": token, "title": "x", "held_on": "2015-09-03", "consultations": [story["consultation"].id]},
     )
     assert refused.status_code == 403
+    recording = client.post(f"/staff/consultations/{story['consultation'].id}/inquiries", data={"csrf_token": token})
+    assert recording.status_code == 403
 
 
 # --- Meetings and the packet -----------------------------------------------------------------------

@@ -19,7 +19,7 @@ from comments.domain.triage import ItemDraft, add_item, carry_over, group_items
 from comments.exports.packet_csv import packet_csv
 from comments.exports.packet_docx import packet_docx
 from comments.extensions import db
-from comments.models import ItemKind
+from comments.models import ConsultationStatus, ItemKind
 from comments.permissions import Role
 from tests.factories import make_consultation, make_meeting, make_submission, make_user, respond
 
@@ -48,7 +48,7 @@ def story(app):
         make_user(Role.department_staff),
         make_user(Role.secretariat),
     )
-    consultation = make_consultation()
+    consultation = make_consultation(status=ConsultationStatus.closed)  # the final packet comes after the period
     texts = [
         "マイナンバーの安全管理を徹底すべきです。",
         "マイナンバーの安全管理を徹底すべきです！",

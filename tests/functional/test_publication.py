@@ -10,7 +10,7 @@ from comments.domain.audit import Actor
 from comments.domain.publication import _redact
 from comments.domain.triage import ItemDraft, add_item, carry_over
 from comments.extensions import db
-from comments.models import AuditEvent, Consultation, ConsultationStatus, ItemKind, PublicationEntry
+from comments.models import AuditEvent, Consultation, ConsultationStatus, ItemKind, PublicationEntry, ResultsChange
 from comments.permissions import Role
 from tests.conftest import csrf_token_from
 from tests.factories import make_consultation, make_submission, make_user, respond
@@ -32,7 +32,7 @@ def ready():
     two = add_item(second, ItemDraft(0, 11, ItemKind.opinion, "委託先の監督"), created_by=clerk, actor=ACTOR)
     three = add_item(third, ItemDraft(0, 8, ItemKind.question, "次回の質問"), created_by=clerk, actor=ACTOR)
     respond(one, author=drafter, approver=clerk, body="山田花子様のご意見のとおり、方式を記載します。")
-    consultation.status = ConsultationStatus.closed  # results come after the comment period
+    consultation.status = ConsultationStatus.inspected  # results come after the committee's inspection
     db.session.flush()
     carry_over(three, reason="国の回答待ち", actor=ACTOR)
     return {"consultation": consultation, "clerk": clerk, "drafter": drafter, "items": (one, two, three)}
@@ -77,7 +77,10 @@ def test_results_are_prepared_only_when_every_line_is_approved_then_published_re
     post(client, f"/staff/results/{entries[2].id}/omit", reason="第三者の利益を害するおそれがあるため")
 
     assert client.get(f"/consultations/{consultation.slug}/results").status_code == 404  # not yet published
-    assert post(client, f"{results_url}/publish").status_code == 303
+    assert post(client, f"{results_url}/publish").status_code == 303  # without the confirmation: refused
+    db.session.expire_all()
+    assert db.session.get(Consultation, consultation.id).results_published_at is None
+    assert post(client, f"{results_url}/publish", confirm="y").status_code == 303
     db.session.expire_all()
     assert db.session.get(Consultation, consultation.id).status == ConsultationStatus.published
     public = client.get(f"/consultations/{consultation.slug}/results")
@@ -162,3 +165,52 @@ def test_the_results_say_how_many_came_in_the_same_words_and_count_each_one(app,
     client.set_cookie("lang", "en")
     html = client.get(f"/consultations/{consultation.slug}/results").get_data(as_text=True)
     assert "Of these, 3 submissions were sent in the same or nearly the same words (groups of the same text: 1)" in html
+
+
+def test_published_results_are_corrected_or_withdrawn_on_record_never_silently(client, ready):
+    """Issue 12, item 1: a correction is a new text with its reason, and the public page says what changed
+    and when; a withdrawal takes the lines off with the reason; neither before publication."""
+    consultation, clerk = ready["consultation"], ready["clerk"]
+    respond(ready["items"][1], author=ready["drafter"], approver=clerk)
+    sign_in(client, clerk)
+    client.set_cookie("lang", "en")
+    results_url = f"/staff/consultations/{consultation.id}/results"
+    post(client, f"{results_url}/prepare")
+    entries = db.session.scalars(select(PublicationEntry).order_by(PublicationEntry.position)).all()
+    second = entries[1]
+    post(client, f"/staff/results/{second.id}/correct", field="response", text="訂正後", reason="誤記")
+    db.session.expire_all()
+    assert db.session.scalars(select(ResultsChange)).all() == [], "before publication the copy is edited, not corrected"
+
+    post(client, f"{results_url}/publish", confirm="y")
+    before = db.session.get(PublicationEntry, second.id).response
+    refused = post(client, f"/staff/results/{second.id}/correct", field="response", text="訂正後の考え方", reason="")
+    assert refused.status_code == 303
+    db.session.expire_all()
+    assert db.session.get(PublicationEntry, second.id).response == before, "no reason, no correction"
+    post(
+        client,
+        f"/staff/results/{second.id}/correct",
+        field="response",
+        text="訂正後の考え方です。",
+        reason="市の考え方に誤記があったため",
+    )
+    db.session.expire_all()
+    [change] = db.session.scalars(select(ResultsChange)).all()
+    assert (change.old_text, change.new_text, change.field) == (before, "訂正後の考え方です。", "response")
+    public = client.get(f"/consultations/{consultation.slug}/results").get_data(as_text=True)
+    assert "訂正後の考え方です。" in public and before not in public
+    assert f"corrected “The city's view” of No. {second.item_numbers}. Reason: 市の考え方に誤記があったため" in public
+    assert "市の考え方に誤記があったため" in public
+
+    post(client, f"{results_url}/withdraw", reason="評価書の再提出に伴い取り下げ")
+    public = client.get(f"/consultations/{consultation.slug}/results").get_data(as_text=True)
+    assert "These results were withdrawn on" in public and "評価書の再提出に伴い取り下げ" in public
+    assert "訂正後の考え方です。" not in public, "no line stays public"
+    assert {event.action for event in db.session.scalars(select(AuditEvent))} >= {
+        "results.corrected",
+        "results.withdrawn",
+    }
+    post(client, f"/staff/results/{second.id}/correct", field="response", text="再訂正", reason="理由")
+    db.session.expire_all()
+    assert len(db.session.scalars(select(ResultsChange)).all()) == 2, "withdrawn results are corrected no more"

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect, select, text
+from sqlalchemy.exc import IntegrityError
 
 from comments import create_app
 from comments.extensions import db
@@ -104,3 +105,44 @@ def test_contact_data_written_before_encryption_is_sealed_and_opened_again_on_do
         assert SUBMITTER[0] not in repr(_raw_contact())
         submitter = db.session.scalars(select(Submitter)).one()
         assert (submitter.name, submitter.email, submitter.contact) == SUBMITTER
+
+
+BEFORE_APPROVERS = "3c1d2e4f5a6b"
+APPROVERS = "1f9aeb07ba30"
+ROLE_ROW = "INSERT INTO user_roles (user_id, role) VALUES (:user_id, :role)"
+
+
+def _role_taken(role: str, user_id: int) -> bool:
+    """Whether the database takes a role row of this name (its CHECK constraint decides)."""
+    try:
+        with db.session.begin_nested():
+            db.session.execute(text(ROLE_ROW), {"user_id": user_id, "role": role})
+    except IntegrityError:
+        return False
+    return True
+
+
+def test_approver_roles_are_taken_after_the_migration_and_withdrawn_on_downgrade(fresh_app):
+    with fresh_app.app_context():
+        upgrade(revision=BEFORE_APPROVERS)
+        db.session.execute(
+            text(
+                "INSERT INTO users (email, display_name, password_hash, totp_enabled, active, created_at)"
+                " VALUES ('kacho@example.jp', '課長', 'x', false, true, '2015-06-01 00:00:00')"
+            )
+        )
+        user_id = db.session.execute(text("SELECT id FROM users")).scalar_one()
+        assert _role_taken("secretariat", user_id)
+        assert not _role_taken("department_approver", user_id)
+        db.session.commit()
+
+        upgrade(revision=APPROVERS)
+        assert _role_taken("department_approver", user_id) and _role_taken("city_approver", user_id)
+        assert not _role_taken("chief", user_id)
+        db.session.commit()
+
+        downgrade(revision=BEFORE_APPROVERS)
+        roles = db.session.execute(text("SELECT role FROM user_roles")).scalars().all()
+        assert roles == ["secretariat"], "the approver grants go; the account keeps its other roles"
+        assert not _role_taken("city_approver", user_id)
+        db.session.commit()

@@ -82,5 +82,46 @@ def test_the_sql_scope_says_what_allowed_says():
 
 
 def test_duties_and_committee_roles_come_from_the_map():
-    assert roles_with(Permission.second_factor) == {Role.administrator, Role.secretariat, Role.department_staff}
+    assert roles_with(Permission.second_factor) == {
+        Role.administrator,
+        Role.secretariat,
+        Role.department_staff,
+        Role.department_approver,
+        Role.city_approver,
+    }
     assert roles_with(Permission.committee_question_send) == set(QUESTIONS_COUNT_AS)
+
+
+# --- Approvers: they approve and draft nothing; a role's scope reaches its own permissions only (R25, R26) --
+
+
+def test_approvers_approve_and_read_and_draft_nothing():
+    for role in (Role.department_approver, Role.city_approver):
+        granted = ROLE_PERMISSIONS[role]
+        assert Permission.response_approve in granted and Permission.response_review in granted
+        assert Permission.inquiry_read in granted and Permission.submission_read in granted
+        assert granted.isdisjoint(
+            {Permission.response_draft, Permission.consultation_manage, Permission.personal_data_read}
+        )
+
+
+def test_a_departments_approver_reaches_that_department_and_the_citys_every_one():
+    head = account(Role.department_approver, department_id=7)
+    assert allowed(head, Permission.response_approve, owned_by(7))
+    assert not allowed(head, Permission.response_approve, owned_by(8))
+    assert not allowed(head, Permission.response_approve, owned_by(None))
+    city = account(Role.city_approver)
+    assert allowed(city, Permission.response_approve, owned_by(8))
+    assert allowed(city, Permission.response_review, owned_by(None))
+    assert not allowed(city, Permission.response_draft, owned_by(8))
+
+
+def test_a_roles_scope_reaches_only_that_roles_permissions():
+    # One department's staff who is also the city's approver: approves for every department, drafts for one.
+    both = account(Role.department_staff, Role.city_approver, department_id=7)
+    assert allowed(both, Permission.response_approve, owned_by(8))
+    assert allowed(both, Permission.response_draft, owned_by(7))
+    assert not allowed(both, Permission.response_draft, owned_by(8))
+    column = sa.column("department_id")
+    assert str(scope_condition(both, column, Permission.response_draft)) == "department_id = :department_id_1"
+    assert str(scope_condition(both, column, Permission.response_approve)) == "true"

@@ -2,8 +2,10 @@
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import DateField, StringField, TextAreaField
+from wtforms import DateField, SelectField, StringField, TextAreaField
 from wtforms.validators import InputRequired, Length, Optional
+
+from comments.blueprints.fields import CheckboxesField
 
 
 class ConfirmForm(FlaskForm):
@@ -30,3 +32,10 @@ class AuditReviewForm(FlaskForm):
     start = DateField(_l("Reviewed from"), validators=[InputRequired(message=_l("Enter the first day reviewed."))])
     end = DateField(_l("Reviewed until"), validators=[InputRequired(message=_l("Enter the last day reviewed."))])
     note = TextAreaField(_l("Note"), validators=[Length(max=2000, message=_l("At most 2,000 characters."))])
+
+
+class RolesForm(FlaskForm):
+    """The roles of one account and its department; the view offers every role and every department."""
+
+    roles = CheckboxesField(_l("Roles"))
+    department_id = SelectField(_l("Department"), validators=[Optional()])

@@ -10,6 +10,7 @@ from sqlalchemy import select
 from comments.blueprints.actors import request_actor
 from comments.blueprints.admin import bp
 from comments.blueprints.admin.forms import AuditFilterForm, AuditReviewForm, ConfirmForm, ReviewForm
+from comments.blueprints.reauthentication import require_recent_password
 from comments.blueprints.views import commit_change, load, post_change, redirect_to
 from comments.domain.accounts import (
     active_session_count,
@@ -127,8 +128,10 @@ def mark_audit_reviewed():
 
 @bp.get("/audit.csv")
 @require(Permission.audit_review)
+@require_recent_password
 def export_audit():
-    """The filtered audit trail as CSV; the export itself goes into the trail."""
+    """The filtered audit trail as CSV, only for someone who entered their password in the last five minutes
+    (R27); the export itself goes into the trail."""
     form = AuditFilterForm(request.args)
     if not form.validate():
         abort(400)

@@ -21,6 +21,15 @@ class CodeForm(FlaskForm):
     )
 
 
+class PasswordConfirmForm(FlaskForm):
+    """The password entered again before something that needs a recent sign-in (R27)."""
+
+    password = PasswordField(
+        _l("Your password"),
+        validators=[DataRequired(message=_l("Enter your password.")), Length(max=128, message=_l("Too long."))],
+    )
+
+
 class LogoutForm(FlaskForm):
     """Logging out is a POST with a CSRF token, so no other site can log a person out."""
 

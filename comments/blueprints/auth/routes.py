@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import current_app, flash, g, redirect, render_template, request, session, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required, login_user, logout_user
 
@@ -13,6 +13,7 @@ from comments.blueprints.actors import request_actor
 from comments.blueprints.auth import bp
 from comments.blueprints.auth.forms import CodeForm, LoginForm, LogoutForm, NewPasswordForm, PasswordResetRequestForm
 from comments.blueprints.links import public_url, safe_next
+from comments.blueprints.reauthentication import note_password_confirmed
 from comments.domain import DomainError
 from comments.domain.accounts import (
     authenticate,
@@ -65,6 +66,7 @@ def _finish_login(user: User, *, second_factor_passed: bool):
     session.clear()
     user.session_id = row.id
     login_user(user)
+    note_password_confirmed()  # a sign-in is a recent authentication (R27)
     return redirect(next_url or _home_for(user), code=303)
 
 
@@ -87,7 +89,6 @@ def _pending_user() -> User | None:
     sign_in_failures_per_account, SIGN_IN_FAILURES, key_func=_account_key, methods=["POST"], deduct_when=_failed
 )
 def login():
-    g.no_store = True
     if current_user.is_authenticated:
         return redirect(_home_for(current_user))
     form = LoginForm()
@@ -121,7 +122,6 @@ def _pending_key() -> str:
 @limiter.limit(_per_address_limit, methods=["POST"])
 @limiter.limit("10/10minutes", key_func=_pending_key, methods=["POST"], deduct_when=_failed)
 def second_factor():
-    g.no_store = True
     user = _pending_user()
     if user is None or not user.totp_enabled:
         flash(_l("Sign in again: the sign-in took too long or was not started."))
@@ -142,7 +142,6 @@ def second_factor():
 @limiter.limit("10/10minutes", key_func=_pending_key, methods=["POST"], deduct_when=_failed)
 def setup_second_factor():
     """First sign-in of a role that needs a second factor: register an authenticator app now (R20)."""
-    g.no_store = True
     user = _pending_user()
     secret = session.get("pending_totp_secret")
     if user is None or secret is None or user.totp_enabled:
@@ -178,7 +177,6 @@ def logout():
 @bp.get("/account")
 @login_required
 def account():
-    g.no_store = True
     return render_template("auth/account.html", logout_form=LogoutForm())
 
 
@@ -186,7 +184,6 @@ def account():
 @limiter.limit(_per_address_limit, methods=["POST"])
 def request_reset():
     """Ask for a reset link by e-mail; the answer is the same whether or not the address has an account."""
-    g.no_store = True
     form = PasswordResetRequestForm()
     if request.method == "POST":
         if not form.validate():
@@ -205,7 +202,6 @@ def request_reset():
 @bp.route("/password-reset/<token>", methods=["GET", "POST"])
 @limiter.limit(_per_address_limit, methods=["POST"])
 def reset_with_token(token: str):
-    g.no_store = True
     user = user_for_reset_token(token)
     if user is None:
         flash(_l("The link has expired or was already used. Ask for a new one."))

@@ -84,7 +84,14 @@ def show_consultation(slug: str):
 @bp.get("/consultations/<slug>/results")
 def show_results(slug: str):
     """The published results: built only from the redacted copy the secretariat published (R04-R07)."""
-    from comments.domain.publication import campaigns_counted, published_entries, submissions_by_channel
+    from comments.domain.accounting import account_for_submissions, describe_totals
+    from comments.domain.publication import (
+        campaigns_counted,
+        published_entries,
+        results_changes,
+        results_withdrawn,
+        submissions_by_channel,
+    )
 
     consultation = load_listed_consultation(slug)
     if consultation.results_published_at is None:
@@ -95,6 +102,9 @@ def show_results(slug: str):
         entries=published_entries(consultation),
         by_channel=[(Channel(name), count) for name, count in sorted(submissions_by_channel(consultation).items())],
         campaigns=campaigns_counted(consultation),
+        totals=describe_totals(account_for_submissions(consultation, citizens_only=True)),
+        changes=results_changes(consultation),
+        withdrawn=results_withdrawn(consultation),
     )
 
 
@@ -108,7 +118,6 @@ def download_material(slug: str, material_id: int):
 
 
 def _render_form(consultation: Consultation, form: CommentForm, status: int = 200, **extra):
-    g.no_store = True
     form.offer_sections(section_choices(consultation))
     return (
         render_template(
@@ -225,7 +234,6 @@ def _manifest(submission: Submission) -> str:
 @bp.get("/receipts/<receipt>")
 def show_receipt(receipt: str):
     submission = _own_submission(receipt)
-    g.no_store = True
     return render_template(
         "public/receipt_show.html",
         submission=submission,
@@ -238,7 +246,6 @@ def show_receipt(receipt: str):
 @bp.get("/receipts/<receipt>/copy.txt")
 def download_receipt_copy(receipt: str):
     submission = _own_submission(receipt)
-    g.no_store = True
     text = render_template("public/receipt_copy.txt", submission=submission, manifest=_manifest(submission))
     response = make_response(text)
     response.headers["Content-Type"] = "text/plain; charset=utf-8"

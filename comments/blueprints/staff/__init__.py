@@ -2,12 +2,10 @@
 
 from flask import Blueprint
 
-from comments.blueprints.views import never_cache_pages
 from comments.permissions import guard_blueprint
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 guard_blueprint(bp)
-never_cache_pages(bp)
 
 from comments.blueprints.staff import (  # noqa: E402,F401 - registers the routes on bp
     consultations,

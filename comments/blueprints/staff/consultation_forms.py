@@ -12,6 +12,7 @@ from wtforms import (
     IntegerField,
     RadioField,
     SelectChoice,
+    SelectField,
     StringField,
     TextAreaField,
 )
@@ -179,3 +180,16 @@ class ExtendDeadlineForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A button that changes something: a POST with a CSRF token."""
+
+
+class InspectionForm(FlaskForm):
+    """The committee's inspection of the responses: at which meeting, and what it concluded."""
+
+    meeting_id = SelectField(_l("The meeting that inspected the responses"), coerce=int, validate_choice=False)
+    outcome = TextAreaField(
+        _l("What the committee concluded"),
+        validators=[
+            DataRequired(message=_l("Write what the committee concluded.")),
+            Length(max=4000, message=_l("At most 4,000 characters.")),
+        ],
+    )

@@ -10,6 +10,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from sqlalchemy import select
+from wtforms import SelectChoice
 
 from comments.blueprints.actors import request_actor
 from comments.blueprints.form_errors import put_domain_error
@@ -20,6 +21,7 @@ from comments.blueprints.staff.consultation_forms import (
     ConsultationForm,
     ExtendDeadlineForm,
     ImportForm,
+    InspectionForm,
     MaterialForm,
 )
 from comments.blueprints.uploads import read_uploads
@@ -38,7 +40,7 @@ from comments.ingestion.draft_import import (
     sections_from_blocks,
     sections_from_text,
 )
-from comments.models import Consultation, MaterialKind
+from comments.models import Consultation, MaterialKind, Meeting
 from comments.permissions import Permission, require
 from comments.storage import blob_store
 from comments.transactions import end_transaction
@@ -88,9 +90,20 @@ def new_consultation():
     )
 
 
+def _inspection_form(consultation: Consultation, form: InspectionForm | None = None) -> InspectionForm:
+    """The inspection form, offering the meetings whose packet covers the consultation (latest first)."""
+    form = form or InspectionForm()
+    form.meeting_id.choices = [
+        SelectChoice(meeting.id, f"{meeting.held_on:%Y-%m-%d} {meeting.title}")
+        for meeting in operations.meetings_covering(consultation)
+    ]
+    return form
+
+
 def _render_show(consultation: Consultation, **forms):
     forms.setdefault("confirm_form", ConfirmForm())
     forms.setdefault("extend_form", ExtendDeadlineForm())
+    forms.setdefault("inspection_form", _inspection_form(consultation))
     days = period_days(consultation.opens_at, consultation.closes_at)
     return render_template("staff/consultation_show.html", consultation=consultation, days=days, **forms)
 
@@ -279,6 +292,40 @@ def extend_deadline(consultation_id: int):
         renamed=FORM_FIELD,
         then=_to_show(consultation_id),
         done=_l("The deadline is extended; the public page shows the old and the new date."),
+    )
+
+
+@bp.post("/consultations/<int:consultation_id>/responding")
+@require(Permission.consultation_manage)
+def begin_responses(consultation_id: int):
+    """closed → responding."""
+    consultation = load(Consultation, consultation_id)
+    form = ConfirmForm()
+    return post_change(
+        form,
+        lambda: operations.begin_responses(consultation, request_actor()),
+        page=lambda: _render_show(consultation, confirm_form=form),
+        lock=[consultation],
+        then=_to_show(consultation_id),
+        done=_l("The consultation is now preparing its responses."),
+    )
+
+
+@bp.post("/consultations/<int:consultation_id>/inspection")
+@require(Permission.consultation_manage)
+def record_inspection(consultation_id: int):
+    """responding → inspected, at a meeting whose final packet was made."""
+    consultation = load(Consultation, consultation_id)
+    form = _inspection_form(consultation, InspectionForm())
+    return post_change(
+        form,
+        lambda: operations.record_inspection(
+            consultation, load(Meeting, form.meeting_id.data or 0), form.outcome.data, request_actor()
+        ),
+        page=lambda: _render_show(consultation, inspection_form=form),
+        lock=[consultation],
+        then=_to_show(consultation_id),
+        done=_l("The inspection is recorded. The results can now be prepared and published."),
     )
 
 

@@ -1,5 +1,6 @@
 """Back-office views: inquiries (照会) to outside bodies for some items of a consultation, and their answers,
-public or confidential (only public answers reach the packet)."""
+public or confidential (only public answers reach the packet). The secretariat records them; the staff and
+approvers of a department read, without changing, those that serve their department's items (R26)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from comments.blueprints.actors import request_actor
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.inquiry_forms import AnswerForm, InquiryForm, answer_form_prefix
 from comments.blueprints.views import load, post_change
-from comments.domain.inquiries import record_answer, record_inquiry
+from comments.domain.inquiries import record_answer, record_inquiry, visible_inquiries
 from comments.extensions import db
 from comments.models import Consultation, Inquiry, Item
 from comments.permissions import Permission, require
@@ -52,13 +53,7 @@ def _render_inquiries(
     if form is None:
         form = InquiryForm(formdata=None)
         _offer_items(form, _consultation_items(consultation))
-    inquiries = list(
-        db.session.scalars(
-            select(Inquiry)
-            .where(Inquiry.consultation_id == consultation.id)
-            .order_by(Inquiry.sent_on.desc(), Inquiry.id.desc())
-        )
-    )
+    inquiries = visible_inquiries(current_user, consultation)
     answer_forms = {inquiry.id: _answer_form(inquiry) for inquiry in inquiries}
     if failed_answer is not None:
         answer_forms[failed_answer[0]] = failed_answer[1]
@@ -72,11 +67,21 @@ def _render_inquiries(
     )
 
 
+def _readable(consultation: Consultation) -> bool:
+    """Whether the user may open the consultation's inquiries: its department's staff and the secretariat,
+    and whoever some of its inquiries serve (an item may be assigned to a department other than the
+    consultation's); anyone else is told "not found" (R26)."""
+    return current_user.can(Permission.inquiry_read, consultation) or bool(
+        visible_inquiries(current_user, consultation)
+    )
+
+
 @bp.get("/consultations/<int:consultation_id>/inquiries")
-@require(Permission.consultation_manage)
+@require(Permission.inquiry_read)
 def list_inquiries(consultation_id: int):
-    """The consultation's inquiries with their answers, and the forms to record one and its answer."""
-    return _render_inquiries(load(Consultation, consultation_id))
+    """The consultation's inquiries the user may read, with their answers; for the secretariat, the forms to
+    record one and its answer."""
+    return _render_inquiries(load(Consultation, consultation_id, visible=_readable))
 
 
 def _inquiry_url(consultation_id: int, inquiry_id: int) -> str:

@@ -3,7 +3,7 @@ check against the scan, and the decision on one that came late."""
 
 from __future__ import annotations
 
-from flask import g, render_template, request, url_for
+from flask import abort, g, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
@@ -18,7 +18,7 @@ from comments.blueprints.staff.intake_forms import (
     PaperSubmissionForm,
     offer_members,
 )
-from comments.blueprints.uploads import read_uploads
+from comments.blueprints.uploads import INLINE_IMAGE_TYPES, download_response, image_response, read_uploads
 from comments.blueprints.views import load, post_change
 from comments.domain.committee import committee_members, submit_member_question
 from comments.domain.intake import StaffEntry, SubmissionDraft, accept_submission, read_attachments
@@ -132,7 +132,23 @@ def show_entered_submission(submission_id: int):
         decision=decision,
         check_form=CheckForm(),
         decision_form=LateDecisionForm(),
+        inline_types=INLINE_IMAGE_TYPES,
     )
+
+
+@bp.get("/intake/<int:submission_id>/scans/<int:position>")
+@require(Permission.submission_enter)
+def show_entered_scan(submission_id: int, position: int):
+    """A scan of a keyed-in submission, for the second person's check: a picture shown on the check page
+    beside the keyed text, any other file (a PDF) as a download (R41)."""
+    submission = load(Submission, submission_id, visible=_keyed_in)
+    attachment = next((a for a in submission.attachments if a.position == position), None)
+    if attachment is None:
+        abort(404)
+    kept = attachment.kept
+    if kept.content_type in INLINE_IMAGE_TYPES:
+        return image_response(kept.sha256, kept.content_type)
+    return download_response(kept.sha256, kept.filename)
 
 
 def _back_to_entered(submission_id: int) -> str:

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from wtforms import SelectChoice
 
 from comments.blueprints.actors import request_actor
+from comments.blueprints.reauthentication import ask_for_password
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.meeting_forms import MeetingForm
 from comments.blueprints.views import commit_change, load, post_change
@@ -116,12 +117,15 @@ def print_packet(meeting_id: int):
 @require(Permission.consultation_manage)
 def download_packet(meeting_id: int, fmt: str):
     """The packet as a Word or CSV file; ``?final=1`` asks for the final packet, refused with 409 and the
-    items lacking approval while any item lacks one (R03). Every download is recorded."""
+    items lacking approval while any item lacks one (R03), and given only to someone who entered their
+    password in the last five minutes (R27). Every download is recorded."""
     meeting = load(Meeting, meeting_id)
     packet_format = PACKET_FORMATS.get(fmt)
     if packet_format is None or not packet_format.download:
         abort(404)
     final = request.args.get("final") == "1"
+    if final and (asked := ask_for_password()) is not None:
+        return asked
     try:
         return _packet_response(meeting, packet_format, final=final)
     except PacketNotReadyError as error:

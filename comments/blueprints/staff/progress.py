@@ -94,7 +94,7 @@ def show_progress(consultation_id: int):
         by_department=progress.counts_by_department(consultation),
         by_due_date=progress.counts_by_due_date(consultation),
         overdue=overdue,
-        linked={row.item_id for row in overdue if current_user.can(Permission.response_draft, row)},
+        linked={row.item_id for row in overdue if current_user.can(Permission.response_review, row)},
         approvals=approvals,
         chart=approval_chart(approvals),
     )

@@ -18,7 +18,7 @@ from comments.permissions import Permission, require
 
 
 @bp.get("/queue")
-@require(Permission.response_draft)
+@require(Permission.response_review)
 def department_queue():
     """The items to answer, soonest due first: a department's own, or every department's for the secretariat."""
     form = QueueFilterForm(formdata=request.args)

@@ -1,7 +1,7 @@
 """Back-office views: the response (市の考え方) to one item: every revision and the diff between any two,
 the review and its remarks, and the approval by someone other than the last author (R25) with the
-password typed again (R27). Department staff see only their own department's items; any other item is
-"not found" (R26)."""
+password typed again (R27). Department staff and department approvers see only their own department's items;
+any other item is "not found" (R26). Approvers read and approve; only drafters save."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from comments.blueprints.views import commit_or_discard, load, post_change, redi
 from comments.domain import DomainError
 from comments.domain import responses as workflow
 from comments.domain.accounts import authenticate
+from comments.domain.inquiries import inquiries_about
 from comments.extensions import db, limiter
 from comments.models import Consultation, Item, Response, ReviewComment, User
 from comments.permissions import Permission, require
@@ -32,9 +33,10 @@ from comments.throttles import SIGN_IN_FAILURES, account_key, sign_in_failures_p
 from comments.transactions import begin_write, lock_for_change
 
 
-def _load_item(item_id: int) -> Item:
-    """The item, or 404 when it does not exist or belongs to another department (R26)."""
-    return load(Item, item_id, visible=lambda item: current_user.can(Permission.response_draft, item))
+def _load_item(item_id: int, permission: Permission = Permission.response_review) -> Item:
+    """The item, or 404 when it does not exist or the user holds ``permission`` for another department's
+    items only (R26)."""
+    return load(Item, item_id, visible=lambda item: current_user.can(permission, item))
 
 
 def _revision_pair(revisions) -> tuple[tuple | None, str | None]:
@@ -88,7 +90,8 @@ def _render_response(
     comment_form: ReviewCommentForm | None = None,
     approve_form: ApproveForm | None = None,
 ):
-    """The item, its response with every revision and remark, and the forms of the workflow.
+    """The item, its response with every revision and remark, the inquiries that serve it with their answers
+    (confidential ones too: staff draft with them), and the forms of the workflow.
 
     The submission's text is shown only for the span the item covers; the submitter never appears here.
     """
@@ -116,6 +119,7 @@ def _render_response(
         consultation=consultation,
         excerpt=item.submission.body[item.start_offset : item.end_offset],
         group=group,
+        inquiries=inquiries_about(item) if current_user.can(Permission.inquiry_read, item) else [],
         response=response,
         revisions=revisions,
         names=names,
@@ -135,7 +139,7 @@ def _response_url(item_id: int) -> str:
 
 
 @bp.get("/items/<int:item_id>/response")
-@require(Permission.response_draft)
+@require(Permission.response_review)
 def show_response(item_id: int):
     return _render_response(_load_item(item_id))
 
@@ -144,7 +148,7 @@ def show_response(item_id: int):
 @require(Permission.response_draft)
 def save_response(item_id: int):
     """Save a new revision of the response (the group's, when the item is grouped)."""
-    item = _load_item(item_id)
+    item = _load_item(item_id, Permission.response_draft)
     form = ResponseForm()
     return post_change(
         form,
@@ -168,7 +172,7 @@ def save_response(item_id: int):
 @require(Permission.response_draft)
 def submit_response(item_id: int):
     """Send the drafted response for review."""
-    item = _load_item(item_id)
+    item = _load_item(item_id, Permission.response_draft)
     form = SubmitForReviewForm()
     return post_change(
         form,
@@ -181,7 +185,7 @@ def submit_response(item_id: int):
 
 
 @bp.post("/items/<int:item_id>/response/comments")
-@require(Permission.response_draft)
+@require(Permission.response_review)
 def comment_response(item_id: int):
     """A reviewer's remark on the response."""
     item = _load_item(item_id)
@@ -221,7 +225,7 @@ def approve_response(item_id: int):
 
     Not through ``post_change``: a refusal must still keep its one write, the failed password on record.
     """
-    item = _load_item(item_id)
+    item = _load_item(item_id, Permission.response_approve)
     form = ApproveForm()
     if not form.validate():
         return _render_response(item, approve_form=form), 422

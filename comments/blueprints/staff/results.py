@@ -2,21 +2,25 @@
 
 from __future__ import annotations
 
-from flask import render_template, url_for
+from flask import render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from comments.blueprints.actors import request_actor
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.consultation_forms import ConfirmForm
-from comments.blueprints.staff.results_forms import OmitForm, RedactForm
+from comments.blueprints.staff.results_forms import CorrectForm, OmitForm, RedactForm, WithdrawForm
 from comments.blueprints.views import load, post_change
 from comments.domain.publication import (
+    correct_published_entry,
     omit_entry,
     prepare_results,
     publish_results,
     published_entries,
     redact_entry,
+    results_changes,
+    results_withdrawn,
+    withdraw_results,
 )
 from comments.models import Consultation, ConsultationStatus, PublicationEntry
 from comments.permissions import Permission, require
@@ -41,6 +45,10 @@ def show_results_draft(consultation_id: int):
         entries=published_entries(consultation),
         redact_form=RedactForm(),
         omit_form=OmitForm(),
+        correct_form=CorrectForm(),
+        withdraw_form=WithdrawForm(),
+        changes=results_changes(consultation),
+        withdrawn=results_withdrawn(consultation),
     )
 
 
@@ -64,7 +72,7 @@ def publish_results_now(consultation_id: int):
     consultation = load(Consultation, consultation_id, visible=_published_for_comment)
     return post_change(
         ConfirmForm(),
-        lambda: publish_results(consultation, actor=request_actor()),
+        lambda: publish_results(consultation, confirmed=request.form.get("confirm") == "y", actor=request_actor()),
         page=None,
         lock=[consultation],
         then=_results_url(consultation_id),
@@ -106,4 +114,42 @@ def omit_results_entry(entry_id: int):
         lock=[entry],
         then=_results_url(entry.consultation_id),
         done=_l("The line will not be published; its reason will be."),
+    )
+
+
+@bp.post("/results/<int:entry_id>/correct")
+@require(Permission.consultation_manage)
+def correct_results_entry(entry_id: int):
+    """Correct a line of published results; the public page says what changed, when and why."""
+    entry = load(PublicationEntry, entry_id)
+    form = CorrectForm()
+    return post_change(
+        form,
+        lambda: correct_published_entry(
+            entry,
+            field=form.field.data,
+            text=form.text.data,
+            reason=form.reason.data,
+            user=current_user,
+            actor=request_actor(),
+        ),
+        page=None,
+        lock=[entry],
+        then=_results_url(entry.consultation_id),
+        done=_l("The line is corrected; the public page says what changed, when and why."),
+    )
+
+
+@bp.post("/consultations/<int:consultation_id>/results/withdraw")
+@require(Permission.consultation_manage)
+def withdraw_published_results(consultation_id: int):
+    consultation = load(Consultation, consultation_id, visible=_published_for_comment)
+    form = WithdrawForm()
+    return post_change(
+        form,
+        lambda: withdraw_results(consultation, reason=form.reason.data, user=current_user, actor=request_actor()),
+        page=None,
+        lock=[consultation],
+        then=_results_url(consultation_id),
+        done=_l("The results are withdrawn; the public page says so, with the reason."),
     )

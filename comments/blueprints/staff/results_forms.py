@@ -28,3 +28,27 @@ class OmitForm(FlaskForm):
         _l("Why this opinion is not published"),
         validators=[DataRequired(message=_l("Write why this opinion is not published.")), Length(max=2000)],
     )
+
+
+class CorrectForm(FlaskForm):
+    """A correction of a published line: the public page shows what changed, when and why."""
+
+    field = SelectField(_l("Part to correct"), choices=FIELD_CHOICES)
+    text = TextAreaField(_l("Corrected text"), validators=[Length(max=20000)])
+    reason = TextAreaField(
+        _l("Why it is corrected (shown to the public)"),
+        validators=[
+            DataRequired(message=_l("Write why the line is corrected; the public page shows it.")),
+            Length(max=2000),
+        ],
+    )
+
+
+class WithdrawForm(FlaskForm):
+    reason = TextAreaField(
+        _l("Why the results are withdrawn (shown to the public)"),
+        validators=[
+            DataRequired(message=_l("Write why the results are withdrawn; the public page shows it.")),
+            Length(max=2000),
+        ],
+    )

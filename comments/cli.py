@@ -33,15 +33,20 @@ def register_commands(app: Flask) -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command():
-    """Create the demo consultation (from the 2015 meeting in shared/seed/); running it again changes nothing."""
+    """Create the demo consultations (the open one from the 2015 meeting in shared/seed/, and one taken through
+    every later stage to published results) and the demo accounts; running it again changes nothing."""
     from comments.demo.accounts import seed_demo_accounts
+    from comments.demo.finished import seed_finished_demo
     from comments.demo.seed import seed_demo
 
     consultation, created = seed_demo(blob_store(), CLI_ACTOR)
     accounts = seed_demo_accounts(CLI_ACTOR)
+    finished, finished_created = seed_finished_demo(blob_store(), CLI_ACTOR)
     db.session.commit()
     verb = "created" if created else "already present"
     click.echo(f"Demo consultation {verb}: /consultations/{consultation.slug}")
+    verb = "created" if finished_created else "already present"
+    click.echo(f"Finished demo consultation {verb} (results published): /consultations/{finished.slug}/results")
     if accounts:
         lines = ["Demo accounts (sign in at /auth/login):"]
         for account in accounts:

@@ -344,3 +344,13 @@ def meetings_covering(consultation: Consultation) -> list[Meeting]:
             .order_by(Meeting.held_on.desc(), Meeting.id.desc())
         )
     )
+
+
+def archive_consultation(consultation: Consultation, actor: Actor) -> None:
+    """results published → archived: the file is closed. The public page still shows the results; nothing
+    more is corrected or added."""
+    if consultation.status != ConsultationStatus.published:
+        raise DomainError(_l("Only a consultation whose results are published can be archived."))
+    consultation.status = ConsultationStatus.archived
+    db.session.flush()
+    record_event(actor, "consultation.archived", consultation)

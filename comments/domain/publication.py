@@ -352,6 +352,8 @@ def _changeable(consultation: Consultation) -> None:
         raise PublicationError(_l("The results are not published yet: edit the copy before publishing it."))
     if results_withdrawn(consultation) is not None:
         raise PublicationError(_l("The results were withdrawn; they can no longer be corrected."))
+    if consultation.status == ConsultationStatus.archived:
+        raise PublicationError(_l("The consultation is archived; its results can no longer be changed."))
 
 
 def correct_published_entry(

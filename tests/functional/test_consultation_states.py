@@ -1,5 +1,6 @@
 """A consultation's states are a guarded sequence (issue 12, item 1): draft → open → closed → responding →
-inspected → results published. Each step out of order is refused with a message that says what is missing."""
+inspected → results published → archived. Each step out of order is refused with a message that says what is
+missing."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor
 from comments.domain.consultations import (
+    archive_consultation,
     begin_responses,
     close_consultation,
     open_consultation,
@@ -19,7 +21,12 @@ from comments.domain.consultations import (
 from comments.domain.deadlines import end_of_day, start_of_day
 from comments.domain.meetings import record_packet_export
 from comments.domain.packet import PacketNotReadyError, build_packet
-from comments.domain.publication import prepare_results, publish_results
+from comments.domain.publication import (
+    correct_published_entry,
+    prepare_results,
+    publish_results,
+    published_entries,
+)
 from comments.domain.triage import ItemDraft, add_item
 from comments.models import ConsultationStatus, ItemKind
 from comments.permissions import Role
@@ -111,3 +118,12 @@ def test_every_state_in_order_and_every_step_out_of_order_refused(app, frozen_cl
     assert consultation.status == ConsultationStatus.published
     assert "already published" in refused(publish_results, consultation, confirmed=True, actor=ACTOR)
     assert "already published" in refused(prepare_results, consultation, actor=ACTOR)
+
+    # archived
+    archive_consultation(consultation, ACTOR)
+    assert consultation.status == ConsultationStatus.archived
+    assert "Only a consultation whose results are published" in refused(archive_consultation, consultation, ACTOR)
+    [entry] = published_entries(consultation)
+    assert "archived" in refused(
+        correct_published_entry, entry, field="response", text="後から", reason="訂正", user=clerk, actor=ACTOR
+    )

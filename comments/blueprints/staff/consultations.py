@@ -329,6 +329,22 @@ def record_inspection(consultation_id: int):
     )
 
 
+@bp.post("/consultations/<int:consultation_id>/archive")
+@require(Permission.consultation_manage)
+def archive_consultation(consultation_id: int):
+    """results published → archived."""
+    consultation = load(Consultation, consultation_id)
+    form = ConfirmForm()
+    return post_change(
+        form,
+        lambda: operations.archive_consultation(consultation, request_actor()),
+        page=lambda: _render_show(consultation, confirm_form=form),
+        lock=[consultation],
+        then=_to_show(consultation_id),
+        done=_l("The consultation is archived."),
+    )
+
+
 @bp.post("/consultations/<int:consultation_id>/close")
 @require(Permission.consultation_manage)
 def close_consultation(consultation_id: int):

@@ -6,8 +6,10 @@ so the libraries' own documentation applies. ``env()`` is the one place that rea
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
+import re
 import secrets
 from datetime import timedelta
 from pathlib import Path
@@ -92,6 +94,22 @@ class Config:
     AUDIT_HEAD_MAIL_TO = env("AUDIT_HEAD_MAIL_TO")
     # Attachments are stored by content hash here, outside any folder the web server serves.
     ATTACHMENT_STORAGE = Path(env("ATTACHMENT_STORAGE", str(INSTANCE_PATH / "attachments")))
+    # Where every kept file is (comments/storage.py): "local", the folder ATTACHMENT_STORAGE on this host, or
+    # "s3", a bucket of an S3-compatible object store (AWS S3, MinIO, Ceph RGW) that several servers share.
+    # For s3: S3_BUCKET, created beforehand (the service never creates one); S3_ENDPOINT_URL, the store's
+    # https:// address (unset for AWS itself; plain http:// only to this host in production); S3_REGION,
+    # required for AWS (us-east-1 when an endpoint is set and it is not); S3_PREFIX, the start of every key
+    # ("" or ending in "/", e.g. "comments/"), which must be this service's alone, because `flask blobs gc`
+    # removes what no record refers to under it. Credentials: S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY, both
+    # or neither; with neither, boto3 looks where it always does (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY,
+    # ~/.aws/credentials, the instance's role).
+    BLOB_STORAGE = env("BLOB_STORAGE", "local")
+    S3_BUCKET = env("S3_BUCKET")
+    S3_ENDPOINT_URL = env("S3_ENDPOINT_URL")
+    S3_REGION = env("S3_REGION")
+    S3_PREFIX = env("S3_PREFIX", "")
+    S3_ACCESS_KEY_ID = env("S3_ACCESS_KEY_ID")
+    S3_SECRET_ACCESS_KEY = env("S3_SECRET_ACCESS_KEY")
 
     # Uploads (R38-R40). MAX_CONTENT_LENGTH is Flask's own cap on a whole request body.
     ATTACHMENT_MAX_FILES = env("ATTACHMENT_MAX_FILES", 5, cast=int)
@@ -116,6 +134,9 @@ class Config:
     BABEL_DEFAULT_LOCALE = "ja"
     BABEL_DEFAULT_TIMEZONE = "Asia/Tokyo"
     LANGUAGES = ("ja", "en")
+    # Flask-Babel's setting: the folder of the compiled catalogs (`pybabel compile -d translations` writes them).
+    # The app refuses to start without the Japanese one (comments/__init__.py), rather than show English pages.
+    BABEL_TRANSLATION_DIRECTORIES = env("BABEL_TRANSLATION_DIRECTORIES", str(BASE_DIR / "translations"))
 
     # Flask-Mail
     MAIL_SERVER = env("MAIL_SERVER", "localhost")
@@ -156,7 +177,10 @@ class Config:
     # Redis unreachable: each worker counts in its own memory until it answers again (a warning is logged),
     # rather than a citizen's opinion failing with an error page.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
-    RATELIMIT_HEADERS_ENABLED = True
+    # No X-RateLimit-* headers on every answer of a limited form: each costs the limiter's store two more
+    # round trips (a third of the comment form's time against Redis), and no browser reads them. A refusal
+    # (429) still says when to come back, in its page and its Retry-After (comments/__init__.py).
+    RATELIMIT_HEADERS_ENABLED = False
     LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR = env("LOGIN_FAILURES_PER_ACCOUNT_PER_HOUR", 100, cast=int)
     LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE = env("LOGIN_ATTEMPTS_PER_ADDRESS_PER_MINUTE", 30, cast=int)
     # Sends of the comment form (stored or refused alike) from one address. Many citizens may share one
@@ -178,6 +202,11 @@ class Config:
     # ProxyFix x_for): 1 behind the usual TLS proxy, else every citizen shares the proxy's address and its
     # per-address limits. 0 ignores the header, which a client could otherwise write to escape its limits.
     PROXY_FIX_X_FOR = env("PROXY_FIX_X_FOR", 0, cast=int)
+    # How many of those proxies set X-Forwarded-Proto (ProxyFix x_proto); unset, as many as PROXY_FIX_X_FOR. Behind
+    # the TLS proxy a request is https only by this header: Talisman's redirect to https, HSTS and the CSRF
+    # check's Referer rule read it. X-Forwarded-Host is never read: the proxy passes the Host it was asked for,
+    # TRUSTED_HOSTS checks it, and the links in mail are built on PUBLIC_BASE_URL (deploy/nginx/comments.conf).
+    PROXY_FIX_X_PROTO = env("PROXY_FIX_X_PROTO", None, cast=int)
     # argon2id cost; argon2-cffi's defaults (RFC 9106 low-memory profile) unless lowered for tests.
     ARGON2_TIME_COST = env("ARGON2_TIME_COST", 3, cast=int)
     ARGON2_MEMORY_COST = env("ARGON2_MEMORY_COST", 65536, cast=int)
@@ -193,6 +222,26 @@ class Config:
     PERMANENT_SESSION_LIFETIME = timedelta(hours=24)
     # Talisman redirects to HTTPS and sends HSTS; a local demo on 127.0.0.1 has no TLS.
     FORCE_HTTPS = env("FORCE_HTTPS", True, cast=bool)
+
+    # How far behind the worker may fall, in seconds of the oldest row still waiting for it (mail not sent,
+    # audit events not sealed into the chain, submissions not in the staff's search), before /readyz answers
+    # 503 and the administrator's service status page says so. The worker passes every 10 s (a cron'd
+    # `flask worker --once` every few minutes), so a quarter of an hour means it stopped or keeps failing.
+    LAG_MAIL_SECONDS = env("LAG_MAIL_SECONDS", 900, cast=int)
+    LAG_AUDIT_SECONDS = env("LAG_AUDIT_SECONDS", 900, cast=int)
+    LAG_SEARCH_SECONDS = env("LAG_SEARCH_SECONDS", 900, cast=int)
+    # /metrics answers these client addresses only (networks, comma-separated) and 404 to every other one:
+    # Prometheus scrapes gunicorn's port from inside; behind the TLS proxy (PROXY_FIX_X_FOR) the address is
+    # the one the proxy appended, so a citizen never reaches it. Counters add up over gunicorn's workers when
+    # PROMETHEUS_MULTIPROC_DIR (read by prometheus_client itself) names an empty directory the workers share.
+    METRICS_ALLOWED_NETWORKS = env_list("METRICS_ALLOWED_NETWORKS", ["127.0.0.1/32", "::1/128"])
+    # Log lines: "json" (one JSON object a line, with the request id, for a log collector) or "text" (for a
+    # person reading a terminal). Either way every record is cleaned first (comments/logs.py).
+    LOG_FORMAT = env("LOG_FORMAT", "json")
+    # Error reports to Sentry, only when a DSN is set; what is sent is cleaned (comments/error_reporting.py).
+    SENTRY_DSN = env("SENTRY_DSN")
+    SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "production")
+    SENTRY_RELEASE = env("SENTRY_RELEASE")
 
     # The city running the service, shown in the header and on the receipt.
     ORGANISATION_NAME = env("ORGANISATION_NAME", "千葉市")
@@ -219,10 +268,20 @@ class Config:
             )
         if settings.get("CONTACT_RETENTION_DAYS", 0) < 1:
             raise ConfigError("CONTACT_RETENTION_DAYS must be a whole number of days, 1 or more")
+        check_blob_storage(settings)
         try:
             parse_limit(str(settings.get("REFUSALS_AUDITED_PER_ACTOR") or ""))
         except ValueError as error:
             raise ConfigError("REFUSALS_AUDITED_PER_ACTOR must be a limit such as 30/minute or 500/day") from error
+        for network in settings.get("METRICS_ALLOWED_NETWORKS") or ():
+            try:
+                ipaddress.ip_network(network)
+            except ValueError as error:
+                raise ConfigError(
+                    f"METRICS_ALLOWED_NETWORKS: {network!r} is not a network such as 10.0.0.0/8 or 127.0.0.1/32"
+                ) from error
+        if settings.get("LOG_FORMAT") not in ("json", "text"):
+            raise ConfigError(f"LOG_FORMAT must be json or text, not {settings.get('LOG_FORMAT')!r}")
 
 
 class DevelopmentConfig(Config):
@@ -234,6 +293,8 @@ class DevelopmentConfig(Config):
     SESSION_COOKIE_SECURE = env("SESSION_COOKIE_SECURE", False, cast=bool)
     SESSION_COOKIE_NAME = "__Host-session" if SESSION_COOKIE_SECURE else "session"
     FORCE_HTTPS = env("FORCE_HTTPS", False, cast=bool)
+    LOG_FORMAT = env("LOG_FORMAT", "text")
+    SENTRY_ENVIRONMENT = env("SENTRY_ENVIRONMENT", "development")
     # `flask users totp-code` prints a demo account's current code; never in production.
     DEBUG_DEMO_TOOLS = True
 
@@ -256,6 +317,9 @@ class TestingConfig(DevelopmentConfig):
     TESTING = True
     TRUSTED_HOSTS = ("localhost", "127.0.0.1")
     PUBLIC_BASE_URL = "http://localhost"
+    # The tests keep files in a folder, whatever the environment says; the S3 tests set their own bucket on
+    # a moto server on 127.0.0.1 (tests/s3_server.py), never a real store.
+    BLOB_STORAGE = "local"
     ARGON2_TIME_COST = 1
     ARGON2_MEMORY_COST = 1024
     # Every test client comes from 127.0.0.1; the per-address limit is tested with its own setting.
@@ -287,12 +351,74 @@ def _instance_secret(path: Path, make) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+BUCKET_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{1,253}[A-Za-z0-9]")
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def check_blob_storage(settings) -> None:
+    """BLOB_STORAGE and, for s3, the S3_ settings (see ``Config``), each with how to put it right."""
+    backend = settings.get("BLOB_STORAGE") or "local"
+    if backend not in ("local", "s3"):
+        raise ConfigError(
+            f"BLOB_STORAGE must be local (files in the folder ATTACHMENT_STORAGE) or s3 (a bucket of an "
+            f"S3-compatible store, named by S3_BUCKET), not {backend!r}"
+        )
+    if backend == "local":
+        return
+    bucket = settings.get("S3_BUCKET")
+    if not bucket:
+        raise ConfigError(
+            "BLOB_STORAGE=s3 but S3_BUCKET is not set: name the bucket the files are kept in, e.g. "
+            "S3_BUCKET=comments-files (create it first; the service never creates one)"
+        )
+    if not BUCKET_NAME.fullmatch(bucket):
+        raise ConfigError(
+            f"S3_BUCKET {bucket!r} is not a bucket name: 3 or more letters, digits, dots, hyphens and "
+            "underscores, starting and ending with a letter or digit, e.g. comments-files"
+        )
+    endpoint = settings.get("S3_ENDPOINT_URL")
+    if endpoint:
+        parts = urlsplit(endpoint)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ConfigError(
+                f"S3_ENDPOINT_URL must be the store's address, e.g. https://minio.city.example:9000, not {endpoint!r}"
+            )
+    elif not settings.get("S3_REGION"):
+        raise ConfigError(
+            "S3_REGION is not set: with no S3_ENDPOINT_URL the bucket is on AWS; name its region, e.g. "
+            "S3_REGION=ap-northeast-1 (for MinIO or Ceph, set S3_ENDPOINT_URL to the store's address instead)"
+        )
+    prefix = settings.get("S3_PREFIX") or ""
+    if prefix and (prefix.startswith("/") or not prefix.endswith("/")):
+        raise ConfigError(
+            f"S3_PREFIX must be empty or a path ending in / (and not starting with one), e.g. "
+            f"S3_PREFIX=comments/, not {prefix!r}"
+        )
+    if bool(settings.get("S3_ACCESS_KEY_ID")) != bool(settings.get("S3_SECRET_ACCESS_KEY")):
+        raise ConfigError(
+            "S3_ACCESS_KEY_ID and S3_SECRET_ACCESS_KEY go together: set both, or neither to let boto3 find the "
+            "credentials itself (AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY, ~/.aws/credentials, an instance role)"
+        )
+
+
+def check_blob_storage_encrypted(settings) -> None:
+    """Production: the files (personal data) never cross the network in the clear."""
+    endpoint = settings.get("S3_ENDPOINT_URL") if settings.get("BLOB_STORAGE") == "s3" else None
+    if endpoint and urlsplit(endpoint).scheme == "http" and urlsplit(endpoint).hostname not in LOOPBACK_NAMES:
+        raise ConfigError(
+            f"S3_ENDPOINT_URL {endpoint} is plain http:// to another host: the files, personal data among them, "
+            "would cross the network unencrypted. Use the store's https:// address (plain http:// is for a store "
+            "on this host, 127.0.0.1)"
+        )
+
+
 class ProductionConfig(Config):
     """gunicorn behind TLS; PostgreSQL; SECRET_KEY and DATABASE_URL required."""
 
     @classmethod
     def check(cls, settings) -> None:
         super().check(settings)
+        check_blob_storage_encrypted(settings)
         if not env("DATABASE_URL") and "SQLALCHEMY_DATABASE_URI" not in settings.get("OVERRIDDEN", ()):
             raise ConfigError("DATABASE_URL is not set: production needs PostgreSQL, e.g. postgresql://user@host/db")
         if not str(settings.get("SQLALCHEMY_DATABASE_URI", "")).startswith("postgresql"):

@@ -14,12 +14,12 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from comments import clock, crypto, extensions, logs, storage
+from comments import clock, crypto, error_reporting, extensions, health, logging_setup, logs, metrics, storage
 from comments.blueprints import refusals
 from comments.domain.masking import contains_individual_number
 from comments.extensions import babel, csrf, db, limiter, login_manager, migrate
 from comments.transactions import install_sqlite_hooks
-from config import BASE_DIR, Config, config_from_environment
+from config import BASE_DIR, Config, ConfigError, config_from_environment
 
 # No inline script or style anywhere (R35); pages load their own files from 'self' only.
 CONTENT_SECURITY_POLICY = {
@@ -80,15 +80,26 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     config_class.complete(app.config)
     config_class.check(app.config)
     Path(app.instance_path).mkdir(parents=True, exist_ok=True)
-    if app.config["PROXY_FIX_X_FOR"]:
+    _check_translations(app)
+    x_for = app.config["PROXY_FIX_X_FOR"]
+    x_proto = app.config.get("PROXY_FIX_X_PROTO")
+    x_proto = x_for if x_proto is None else x_proto
+    if x_for or x_proto:
         # Behind the TLS proxy every request comes from the proxy; the client's own address, which the
-        # per-address limits and the audit trail need, is the one the proxy appended to X-Forwarded-For.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_FIX_X_FOR"])
+        # per-address limits and the audit trail need, is the last one the proxy wrote in X-Forwarded-For, and
+        # the request was https when the proxy says so in X-Forwarded-Proto. gunicorn itself reads neither
+        # (gunicorn.conf.py), and no X-Forwarded-Host is read: mail links come from PUBLIC_BASE_URL.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=x_for, x_proto=x_proto, x_host=0, x_port=0, x_prefix=0)
 
+    logging_setup.configure_logging(app)
+    error_reporting.init_app(app)
+    # The request timer before every other hook: one that answers early stops the hooks after it.
+    metrics.init_app(app)
     # Request hooks first: they stamp the arrival instant before CSRFProtect's check can reject a request.
     _register_request_hooks(app)
     refusals.init_app(app)
     _init_extensions(app)
+    health.init_app(app)
     _register_blueprints(app)
     _register_error_pages(app)
     _register_template_helpers(app)
@@ -99,6 +110,25 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
     logs.install()
     logging.getLogger("comments").setLevel(logging.INFO)
     return app
+
+
+def _check_translations(app: Flask) -> None:
+    """Refuse to start without the compiled Japanese catalog: Flask-Babel would quietly show every page in
+    English (the message ids), and the .mo files are built, not committed."""
+    folders = [
+        folder if Path(folder).is_absolute() else str(Path(app.root_path) / folder)
+        for folder in str(app.config["BABEL_TRANSLATION_DIRECTORIES"]).split(";")
+    ]
+    for language in app.config["LANGUAGES"]:
+        if language == "en":  # the message ids are English
+            continue
+        catalog = Path(language, "LC_MESSAGES", "messages.mo")
+        if not any((Path(folder) / catalog).is_file() for folder in folders):
+            raise ConfigError(
+                f"{Path(folders[0]) / catalog} is missing: the pages in {language} need the compiled catalog. "
+                "Run `pybabel compile -d translations` in the project folder (`make translations` in a development "
+                "checkout), then start again"
+            )
 
 
 def select_locale() -> str:
@@ -231,6 +261,10 @@ def _register_error_pages(app: Flask) -> None:
             ),
         )
 
+    # The same page for a body the TLS proxy stopped itself: nginx's `error_page 413` asks for it here with a GET
+    # (deploy/nginx/comments.conf), so a citizen never sees the proxy's own English page.
+    app.add_url_rule("/errors/too-large", "too_large", lambda: too_large(None))
+
     @app.errorhandler(429)
     def too_many(_error):
         from comments.blueprints.public.helpers import japan_time
@@ -271,6 +305,7 @@ def _register_error_pages(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception):
         app.logger.exception("unhandled error in request %s", g.get("request_id"))
+        error_reporting.report_exception(error)
         db.session.rollback()
         return render_error(500, None)
 

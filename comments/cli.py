@@ -28,6 +28,13 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(purge_command)
     app.cli.add_command(keys)
     app.cli.add_command(numbers)
+    from comments.cli_blobs import blobs
+
+    app.cli.add_command(blobs)
+    from comments.cli_backup import backup_command, restore_command
+
+    app.cli.add_command(backup_command)
+    app.cli.add_command(restore_command)
 
 
 @click.command("seed-demo")
@@ -99,6 +106,98 @@ def outbox_send(once: bool, interval: float, batch_size: int):
         return
     report = send_due_messages(batch_size)
     click.echo(f"sent {report.sent}, will retry {report.retried}, failed for good {report.failed}")
+
+
+@outbox.command("status")
+@click.option(
+    "--failed",
+    "failed_limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many of the newest failed messages to list.",
+)
+def outbox_status(failed_limit: int):
+    """How many messages wait, were sent and failed, how long the oldest unsent one has waited, and the
+    failed ones with the mail server's answer. Recipients are masked (t***@example.jp) and no subject or
+    body is shown: this output may be pasted into a ticket."""
+    from comments import clock
+    from comments.domain.outbox_admin import outbox_state
+
+    read_before_write()
+    state = outbox_state(failed_limit=failed_limit)
+    counts = state.counts
+    waiting = counts["pending"] - state.due_now - state.in_flight
+    click.echo(
+        f"pending {counts['pending']} (due now {state.due_now}, being sent {state.in_flight}, waiting to retry "
+        f"{waiting}), sent {counts['sent']}, failed {counts['failed']}"
+    )
+    age = state.age_of_oldest_unsent(clock.now())
+    if age is None:
+        click.echo("oldest unsent: none, nothing waits")
+    else:
+        click.echo(
+            f"oldest unsent: message {state.oldest_unsent_id}, waiting {_duration(age)} "
+            f"(written {state.oldest_unsent_at:%Y-%m-%d %H:%M} UTC)"
+        )
+    if not counts["failed"]:
+        return
+    shown = f"the newest {len(state.failed)} of {counts['failed']}" if len(state.failed) < counts["failed"] else "all"
+    click.echo(f"failed messages ({shown}):")
+    for message in state.failed:
+        click.echo(
+            f"  {message.id}  {message.recipient}  {message.attempts} attempt(s), written "
+            f"{message.created_at:%Y-%m-%d %H:%M} UTC: {message.reason}"
+        )
+    click.echo("put them back in the queue with: flask outbox retry --id N [--id M ...] or --all-failed")
+
+
+def _duration(delta) -> str:
+    """A wait as an operator reads it: 3 d 4 h, 2 h 5 min, 4 min 10 s, 12 s."""
+    seconds = max(int(delta.total_seconds()), 0)
+    days, seconds = divmod(seconds, 86400)
+    hours, seconds = divmod(seconds, 3600)
+    minutes, seconds = divmod(seconds, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min {seconds} s" if minutes else f"{seconds} s"
+
+
+@outbox.command("retry")
+@click.option(
+    "--id",
+    "ids",
+    multiple=True,
+    type=click.IntRange(min=1),
+    help="A failed message to send again (repeat for several; `flask outbox status` lists them).",
+)
+@click.option("--all-failed", is_flag=True, help="Send every failed message again.")
+def outbox_retry(ids: tuple[int, ...], all_failed: bool):
+    """Put failed messages back in the queue, due now and with a fresh count of attempts (after the cause was
+    fixed: a mail server refusing our sender, an address corrected at the source). The worker sends them on
+    its next pass. An id that is unknown or not failed changes nothing at all."""
+    from comments.domain.outbox_admin import retry_failed
+
+    if bool(ids) == all_failed:
+        raise click.UsageError("say which messages: --id N (repeatable) or --all-failed, one of the two")
+    result = retry_failed(None if all_failed else ids, CLI_ACTOR)
+    if result.refused:
+        db.session.rollback()
+        problems = [f"no outbox message {message_id}" for message_id in result.unknown]
+        problems += [
+            f"message {message_id} is {status}, not failed" for message_id, status in result.not_failed.items()
+        ]
+        raise click.ClickException("; ".join(problems) + ". Nothing was put back.")
+    if not result.retried:
+        click.echo("no failed messages: nothing to put back")
+        return
+    db.session.commit()
+    click.echo(
+        f"put back {len(result.retried)} message(s) in the queue ({', '.join(map(str, result.retried))}); "
+        "the worker sends them on its next pass"
+    )
 
 
 @click.command("worker")

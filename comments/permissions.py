@@ -55,6 +55,8 @@ class Permission(enum.StrEnum):
     committee_question_send = "committee:question:send"
     account_manage = "admin:account:manage"
     audit_review = "admin:audit:review"
+    # The service's own state: how far behind the worker is, the thresholds, its last work (no personal data).
+    service_status_read = "admin:service_status:read"
     # Scopes: whose consultations and items the permissions above reach.
     every_department = "staff:department:every"
     own_department = "staff:department:own"
@@ -63,7 +65,14 @@ class Permission(enum.StrEnum):
 
 
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.administrator: frozenset({Permission.account_manage, Permission.audit_review, Permission.second_factor}),
+    Role.administrator: frozenset(
+        {
+            Permission.account_manage,
+            Permission.audit_review,
+            Permission.service_status_read,
+            Permission.second_factor,
+        }
+    ),
     Role.secretariat: frozenset(
         {
             Permission.consultation_manage,

@@ -21,13 +21,15 @@ from flask import current_app, render_template
 
 from comments import clock
 from comments.domain.audit import Actor, current_head, seal_events
-from comments.domain.campaigns import consultations_with_new_submissions, mark_similar_texts
+from comments.domain.campaigns import consultations_with_new_submissions, lock_grouping, mark_similar_texts
 from comments.domain.contact_data import delete_due_contact_data
 from comments.domain.inbox import forget_old_searches
 from comments.domain.outbox import enqueue_mail
 from comments.domain.redactions import destroy_replaced
 from comments.domain.search import index_pending_submissions
+from comments.error_reporting import report_exception
 from comments.extensions import db
+from comments.logging_setup import log_context
 from comments.mail.sender import send_due_messages
 from comments.storage import blob_store
 
@@ -121,10 +123,13 @@ def publish_audit_head(_budget: int) -> int:
 def flag_campaigns(budget: int) -> int:
     """Group the submissions of up to ``budget`` consultations that received new ones, one consultation per
     transaction; one that fails is logged and tried again next pass, and the others go on. Returns how many
-    consultations were grouped."""
+    consultations were grouped. A consultation another worker is grouping at this moment is left to it."""
     done = 0
     for consultation_id in consultations_with_new_submissions(budget):
         try:
+            if not lock_grouping(consultation_id, wait=False):
+                db.session.rollback()
+                continue
             mark_similar_texts(consultation_id)
             db.session.commit()
             done += 1
@@ -160,13 +165,16 @@ JOBS: tuple[Job, ...] = (
 
 
 def run_job(job: Job) -> Outcome:
-    """Run one job's share; a failure is rolled back and logged, never raised, so the next job still runs."""
-    try:
-        return Outcome(job.name, job.run(job.budget))
-    except Exception:
-        db.session.rollback()
-        log.exception("worker job %s failed; the next pass tries again", job.name)
-        return Outcome(job.name, 0, failed=True)
+    """Run one job's share; a failure is rolled back and logged, never raised, so the next job still runs.
+    Every line the job logs carries its name where a request's lines carry the request id."""
+    with log_context(f"worker:{job.name}"):
+        try:
+            return Outcome(job.name, job.run(job.budget))
+        except Exception as error:
+            db.session.rollback()
+            log.exception("worker job %s failed; the next pass tries again", job.name)
+            report_exception(error)
+            return Outcome(job.name, 0, failed=True)
 
 
 def run_pass(jobs: Sequence[Job] = JOBS) -> list[Outcome]:

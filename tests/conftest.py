@@ -20,8 +20,14 @@ from comments import clock, create_app
 from comments.extensions import db, limiter
 from config import TestingConfig
 from tests import dbutil, factories
+from tests.s3_server import moto_server_fixture, s3_bucket_fixture
 
 CSRF_PATTERN = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+
+# An S3 server (moto's, on 127.0.0.1) started once per session on first use, and a fresh bucket on it for
+# each test that takes ``s3_bucket`` (tests/s3_server.py).
+moto_server = moto_server_fixture()
+s3_bucket = s3_bucket_fixture()
 
 
 UNIT_TESTS = Path(__file__).parent / "unit"

@@ -24,7 +24,6 @@ from comments.blueprints.form_errors import put_domain_error
 from comments.blueprints.refusals import note_denial, note_refused_form
 from comments.domain import DomainError
 from comments.extensions import db
-from comments.storage import blob_store
 from comments.transactions import begin_write, end_transaction, lock_for_change, read_before_write
 
 Model = TypeVar("Model")
@@ -63,7 +62,6 @@ def post_change(
     lock: Iterable[object] = (),
     field=None,
     renamed: dict[str, str] | None = None,
-    new_blobs: Callable[[Result], Iterable[str]] | None = None,
     prepare: Callable[[], object] | None = None,
 ) -> ResponseReturnValue:
     """Validate ``form``, then make the change ``call`` and answer with a 303 to ``then``, ``done`` flashed.
@@ -73,7 +71,7 @@ def post_change(
     change is about: read again and locked before ``call`` (comments/transactions.py). A domain refusal is
     put on the field it names (through ``renamed``), else on ``field``, else at the top of the form.
     ``then`` and ``done`` may be functions of what ``call`` returned; they are evaluated before the commit,
-    while its objects are loaded. ``new_blobs`` names the files ``call`` wrote, removed if the commit fails.
+    while its objects are loaded. Files ``call`` stored stay if the commit fails (``commit_once``).
     ``prepare`` does what the change needs that may take seconds (reading uploaded files): it runs once the
     form is valid, with no transaction open and so no lock held, and ``call`` is given what it returned; a
     domain refusal from it is answered as one from ``call``.
@@ -96,7 +94,7 @@ def post_change(
         put_domain_error(form, error, default=field, renamed=renamed)
         return page(), 422
     target, message = _answer(then, result), _answer(done, result)
-    commit_or_discard(new_blobs(result) if new_blobs else ())
+    commit_once()
     if message:
         flash(message)
     return redirect(target, code=303)
@@ -114,12 +112,7 @@ def _change(call: Callable[..., Result], lock: Iterable[object], prepare: Callab
     return call(prepared)
 
 
-def commit_change(
-    call: Callable[[], Result],
-    *,
-    lock: Iterable[object] = (),
-    new_blobs: Callable[[Result], Iterable[str]] | None = None,
-) -> Result:
+def commit_change(call: Callable[[], Result], *, lock: Iterable[object] = ()) -> Result:
     """Take the write lock (and ``lock``'s rows), make the change and commit it; return what ``call`` returned.
 
     For a change with no form to show again: recording that someone looked at personal data, a button. A
@@ -130,20 +123,21 @@ def commit_change(
     except BaseException:
         db.session.rollback()
         raise
-    commit_or_discard(new_blobs(result) if new_blobs else ())
+    commit_once()
     return result
 
 
-def commit_or_discard(created_blobs: Iterable[str] = ()) -> None:
-    """Commit once; if the commit fails, remove the files this request wrote, so nothing is left behind."""
-    created = list(created_blobs)
+def commit_once() -> None:
+    """Commit the request's one transaction; if the commit fails, roll back and raise.
+
+    Files the request stored stay in the blob store: a blob is shared by every record holding the same
+    bytes, and another request may have committed a row pointing at it meanwhile (comments/storage.py).
+    One nothing refers to is removed by ``flask blobs gc`` a day later.
+    """
     try:
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        store = blob_store()
-        for sha256 in created:
-            store.discard(sha256)
         raise
 
 

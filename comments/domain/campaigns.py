@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import Integer, cast, delete, func, insert, select
 
 from comments.domain.similarity import suggest_groups
 from comments.extensions import db
@@ -32,9 +32,35 @@ def consultations_with_new_submissions(limit: int) -> list[int]:
     return [consultation_id for (consultation_id,) in rows]
 
 
+# The first key of PostgreSQL's two-key advisory locks that serialise the grouping of one consultation (the
+# second key is its id); "camp" in ASCII. The two-key lock space never meets the one-key one of the audit seal.
+GROUPING_LOCK_KEY = 0x63616D70
+
+
+def lock_grouping(consultation_id: int, *, wait: bool = True) -> bool:
+    """Take this consultation's grouping lock until the transaction ends; return whether it is held.
+
+    Two workers grouping the same consultation at once would each delete the rows they can see and insert
+    the same primary keys, and the second would fail on the first's. On PostgreSQL the second waits (or,
+    with ``wait=False``, is told at once that another holds it, and can move on to another consultation);
+    on SQLite, BEGIN IMMEDIATE already keeps every other writer out, so it is always held. The lock is
+    taken before anything is read, so the second reads what the first committed.
+    """
+    session = db.session
+    if session.get_bind().dialect.name != "postgresql":
+        return True
+    lock = func.pg_advisory_xact_lock if wait else func.pg_try_advisory_xact_lock
+    # Both keys cast to integer: the two-key form takes int4s, and an int8 parameter would not match it.
+    keys = cast(GROUPING_LOCK_KEY, Integer), cast(consultation_id, Integer)
+    acquired = session.execute(select(lock(*keys))).scalar()
+    return True if wait else bool(acquired)
+
+
 def mark_similar_texts(consultation_id: int) -> int:
     """Group every submission of the consultation again and write each one's group; return how many were
-    written. The caller commits. A whole consultation at once, since a new text can join two groups."""
+    written. The caller commits. A whole consultation at once, since a new text can join two groups.
+    Holds the consultation's grouping lock (``lock_grouping``), so two workers never write it at once."""
+    lock_grouping(consultation_id)
     texts = db.session.execute(
         select(Submission.id, Submission.body).where(Submission.consultation_id == consultation_id)
     ).all()

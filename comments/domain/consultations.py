@@ -162,7 +162,7 @@ def attach_material(
     """Store a checked file as a material of the consultation; return it and whether its blob is new.
 
     The original of the draft must be a PDF, and there is one: a new original turns the previous one
-    into an ordinary material. The caller discards the blob if the transaction then fails.
+    into an ordinary material. The blob stays if the transaction then fails (comments/storage.py).
     """
     title = (title or "").strip() or upload.filename
     if kind == MaterialKind.original and upload.content_type != "application/pdf":

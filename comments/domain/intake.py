@@ -6,15 +6,19 @@ reading a PDF or Word file can take seconds, and no lock may be held meanwhile (
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 
 from flask import current_app, render_template
 from flask_babel import force_locale, get_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, select
+from sqlalchemy.orm import make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
-from comments import throttles
+from comments import clock, throttles
 from comments.clock import JAPAN
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
@@ -68,11 +72,36 @@ class SubmissionDraft:
     member_id: int | None = None
 
 
+@dataclass(frozen=True)
+class PreparedSubmission:
+    """A draft checked, cleaned and masked, its files in the blob store (``prepare_submission``): everything
+    that is stored but what the write transaction decides (the receipt number, and whether it is late)."""
+
+    draft: SubmissionDraft
+    body: str
+    name: str
+    contact: str
+    email: str
+    masked_numbers: int
+    fingerprint: str
+    sha256s: tuple[str, ...]  # of draft.files, in order
+
+
 @dataclass
 class AcceptedSubmission:
-    submission: Submission
-    # Blobs this call wrote; the caller removes them if the transaction does not commit.
-    created_blobs: list[str]
+    """What ``accept_submission`` stored. The rows are written with single INSERT statements, not through the
+    ORM's unit of work (the costliest part of the citizen's request); ``submission``, the ORM object, is made
+    when first asked for, from the values written, without reading them back."""
+
+    submission_id: int
+    receipt_number: str
+    # Its files are in the blob store; they stay there if the transaction does not commit (a blob is shared
+    # by every record holding the same bytes, comments/storage.py): `flask blobs gc` removes them later.
+    _make_submission: Callable[[], Submission] = field(repr=False)
+
+    @cached_property
+    def submission(self) -> Submission:
+        return self._make_submission()
 
 
 # The address is kept and mailed to as it is, so a number in it cannot be masked: it is refused, by the
@@ -169,15 +198,17 @@ def _check_draft(consultation: Consultation, draft: SubmissionDraft) -> None:
 
 
 # Built once: the period of one consultation, read under a shared lock, and whether a receipt number is taken.
+# On the tables rather than the mapped classes: a plain Core statement skips the ORM's result machinery.
+_consultations, _submissions = Consultation.__table__, Submission.__table__
 _PERIOD_AND_RECEIPT = (
     select(
-        Consultation.status,
-        Consultation.opens_at,
-        Consultation.closes_at,
-        select(Submission.id).where(Submission.receipt_number == bindparam("receipt_number")).exists(),
+        _consultations.c.status,
+        _consultations.c.opens_at,
+        _consultations.c.closes_at,
+        select(_submissions.c.id).where(_submissions.c.receipt_number == bindparam("receipt_number")).exists(),
     )
-    .where(Consultation.id == bindparam("consultation_id"))
-    .with_for_update(read=True, of=Consultation)
+    .where(_consultations.c.id == bindparam("consultation_id"))
+    .with_for_update(read=True, of=_consultations)
 )
 
 
@@ -192,6 +223,9 @@ def _lock_period_and_draw_receipt(
     unique constraint still guards the tiny window in which two concurrent requests draw the same number
     (that request then fails whole, before any receipt was shown).
     """
+    # Core statements do not flush the session first as ORM ones do: what the transaction changed so far (a
+    # consultation opened in it) must be in the database before it is judged.
+    db.session.flush()
     for _attempt in range(RECEIPT_ATTEMPTS):
         number = new_receipt_number()
         status, opens_at, closes_at, number_taken = db.session.execute(
@@ -227,9 +261,53 @@ def is_late(consultation: Consultation, channel: Channel, entry: StaffEntry) -> 
     return not first_day <= counted_day(consultation, channel, entry) <= last_day
 
 
+def prepare_submission(
+    consultation: Consultation, draft: SubmissionDraft, *, blob_store: BlobStore
+) -> PreparedSubmission:
+    """Check ``draft`` against the input rules (SubmissionInvalidError), clean its text, mask every individual
+    number in it and put its files in the blob store: all of ``accept_submission`` that needs no lock.
+
+    The public form calls it before it takes SQLite's write lock and hands the result to accept_submission,
+    which then holds the lock for its few statements alone: every other writer waits for that lock, so
+    whatever is done while holding it limits how many opinions a second the service can take. Given a
+    plain draft, accept_submission calls it itself, once the period has been judged.
+    """
+    _check_draft(consultation, draft)
+    body, masked = mask_individual_numbers(clean_text(draft.body))
+    name, masked_name = mask_individual_numbers(clean_line(draft.name))
+    contact, masked_contact = mask_individual_numbers(clean_text(draft.contact))
+    files = [masked_file.file for masked_file in draft.files]
+    masked += sum(masked_file.numbers for masked_file in draft.files) + masked_name + masked_contact
+    return PreparedSubmission(
+        draft=draft,
+        body=body,
+        name=name,
+        contact=contact,
+        email=clean_line(draft.email),
+        masked_numbers=masked,
+        fingerprint=compute_fingerprint(body, [FingerprintedFile(f.filename, f.sha256) for f in files]),
+        sha256s=tuple(blob_store.put(file.data)[0] for file in files),
+    )
+
+
+# Built once; each submission only binds its values.
+_INSERT_SUBMISSION = Submission.__table__.insert()
+_INSERT_SUBMITTER = Submitter.__table__.insert()
+_INSERT_ATTACHMENT = Attachment.__table__.insert()
+
+
+class _SubmissionRow:
+    """The submission just inserted, named as ``record_event`` names its object: by table and id."""
+
+    __tablename__ = Submission.__tablename__
+
+    def __init__(self, row_id: int):
+        self.id = row_id
+
+
 def accept_submission(
     consultation: Consultation,
-    draft: SubmissionDraft,
+    draft: SubmissionDraft | PreparedSubmission,
     *,
     received_at: datetime,
     actor: Actor,
@@ -247,7 +325,12 @@ def accept_submission(
     arrived outside the period is marked late and counts only once staff record a decision (R53). So is
     a committee member's question (``draft.member_id``) from the portal, a file or e-mail: the committee
     inspects, and a member briefed after the meeting may still send one; it is never refused, only marked.
+
+    ``draft`` may come prepared (``prepare_submission``), checked and masked before the caller's lock.
     """
+    prepared = draft if isinstance(draft, PreparedSubmission) else None
+    if prepared is not None:
+        draft = prepared.draft
     late = False
     if staff_entry is not None and draft.channel == Channel.web:
         raise DomainError(_l("Staff enter post, fax, in-person and e-mail submissions, not web ones."))
@@ -261,73 +344,100 @@ def accept_submission(
     receipt_number = _lock_period_and_draw_receipt(
         consultation, received_at, judge_period=staff_entry is None and draft.member_id is None
     )
-    _check_draft(consultation, draft)
+    if prepared is None:
+        prepared = prepare_submission(consultation, draft, blob_store=blob_store)
 
-    body, masked = mask_individual_numbers(clean_text(draft.body))
-    name, masked_name = mask_individual_numbers(clean_line(draft.name))
-    contact, masked_contact = mask_individual_numbers(clean_text(draft.contact))
-    masked_files = draft.files
-    files = [masked_file.file for masked_file in masked_files]
-    masked += sum(masked_file.numbers for masked_file in masked_files) + masked_name + masked_contact
-    email = clean_line(draft.email)
+    submission_row = {
+        "consultation_id": consultation.id,
+        "section_id": draft.section_id,
+        "receipt_number": receipt_number,
+        "channel": draft.channel,
+        "submitter_kind": draft.submitter_kind,
+        "body": prepared.body,
+        "received_at": received_at,
+        "late": late,
+        "masked_numbers": prepared.masked_numbers,
+        "fingerprint": prepared.fingerprint,
+        "created_at": clock.now(),
+        "entered_by_id": staff_entry.entered_by_id if staff_entry else None,
+        "arrived_on": staff_entry.arrived_on if staff_entry else None,
+        "postmarked_on": staff_entry.postmarked_on if staff_entry else None,
+        "member_id": draft.member_id,
+    }
+    session = db.session
+    submission_id = session.execute(_INSERT_SUBMISSION, submission_row).inserted_primary_key[0]
+    submitter_row = {
+        "submission_id": submission_id,
+        "name": prepared.name,
+        "email": prepared.email,
+        "contact": prepared.contact,
+        "consented_at": received_at if draft.consented else None,
+    }
+    submitter_id = session.execute(_INSERT_SUBMITTER, submitter_row).inserted_primary_key[0]
+    attachment_rows = [
+        {
+            "submission_id": submission_id,
+            "position": position,
+            "filename": masked_file.file.filename,
+            "content_type": masked_file.file.content_type,
+            "size": masked_file.file.size,
+            "sha256": sha256,
+            "converted_from": masked_file.converted_from,
+        }
+        for position, (masked_file, sha256) in enumerate(zip(draft.files, prepared.sha256s, strict=True), start=1)
+    ]
+    attachments = [(session.execute(_INSERT_ATTACHMENT, row).inserted_primary_key[0], row) for row in attachment_rows]
 
-    submission = Submission(
-        consultation=consultation,
-        section_id=draft.section_id,
+    accepted = AcceptedSubmission(
+        submission_id=submission_id,
         receipt_number=receipt_number,
-        channel=draft.channel,
-        submitter_kind=draft.submitter_kind,
-        body=body,
-        received_at=received_at,
-        late=late,
-        entered_by_id=staff_entry.entered_by_id if staff_entry else None,
-        arrived_on=staff_entry.arrived_on if staff_entry else None,
-        postmarked_on=staff_entry.postmarked_on if staff_entry else None,
-        member_id=draft.member_id,
-        masked_numbers=masked,
-        fingerprint=compute_fingerprint(body, [FingerprintedFile(f.filename, f.sha256) for f in files]),
-        submitter=Submitter(
-            name=name,
-            email=email,
-            contact=contact,
-            consented_at=received_at if draft.consented else None,
+        _make_submission=lambda: _loaded_submission(
+            consultation, (submission_id, submission_row), (submitter_id, submitter_row), attachments
         ),
     )
-    created: list[str] = []
-    try:
-        for position, (file, masked_file) in enumerate(zip(files, masked_files, strict=True), start=1):
-            sha256, was_created = blob_store.put(file.data)
-            if was_created:
-                created.append(sha256)
-            submission.attachments.append(
-                Attachment(
-                    position=position,
-                    filename=file.filename,
-                    content_type=file.content_type,
-                    size=file.size,
-                    sha256=sha256,
-                    converted_from=masked_file.converted_from,
-                )
-            )
-        db.session.add(submission)
-        mail_withheld = bool(email) and not queue_receipt_mail(submission, email)
-        db.session.flush()
-        record_event(
-            actor,
-            "submission.accepted",
-            submission,
-            receipt_number=submission.receipt_number,
-            channel=submission.channel.value,
-            attachments=len(files),
-            masked_numbers=masked,
-        )
-        if mail_withheld:
-            record_event(actor, "submission.receipt_mail_withheld", submission)
-    except BaseException:
-        for sha256 in created:
-            blob_store.discard(sha256)
-        raise
-    return AcceptedSubmission(submission=submission, created_blobs=created)
+    mail_withheld = bool(prepared.email) and not queue_receipt_mail(accepted.submission, prepared.email)
+    if prepared.email:
+        db.session.flush()  # the receipt mail in the outbox; Core statements do not flush
+    record_event(
+        actor,
+        "submission.accepted",
+        _SubmissionRow(submission_id),
+        receipt_number=receipt_number,
+        channel=draft.channel.value,
+        attachments=len(draft.files),
+        masked_numbers=prepared.masked_numbers,
+    )
+    if mail_withheld:
+        record_event(actor, "submission.receipt_mail_withheld", _SubmissionRow(submission_id))
+    return accepted
+
+
+def _loaded_submission(
+    consultation: Consultation,
+    submission: tuple[int, dict],
+    submitter: tuple[int, dict],
+    attachments: list[tuple[int, dict]],
+) -> Submission:
+    """The ORM objects of rows this transaction just inserted, from the values it wrote (no SELECT): in the
+    session as if loaded from the database, their relationships to one another filled in."""
+
+    def loaded(model, row_id: int, values: dict):
+        obj = model(id=row_id, **values)
+        make_transient_to_detached(obj)  # a row of the database, not a new object to insert
+        db.session.add(obj)
+        return obj
+
+    stored = loaded(Submission, *submission)
+    person = loaded(Submitter, *submitter)
+    files = [loaded(Attachment, *attachment) for attachment in attachments]
+    set_committed_value(stored, "consultation", consultation)
+    set_committed_value(stored, "submitter", person)
+    set_committed_value(person, "submission", stored)
+    set_committed_value(stored, "attachments", files)
+    for file in files:
+        set_committed_value(file, "submission", stored)
+        set_committed_value(file, "redacted_copy", None)
+    return stored
 
 
 def queue_receipt_mail(submission: Submission, email: str) -> bool:

@@ -25,11 +25,12 @@ from email import message_from_bytes, policy
 from email.message import EmailMessage
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import exists, or_, select
+from sqlalchemy import select
 
 from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
+from comments.domain.blobs import is_kept
 from comments.domain.masking import masked
 from comments.domain.uploads import CheckedFile, MaskedFile, NumberInFileError, UnreadableFileError, mask_file
 from comments.extensions import db
@@ -38,7 +39,6 @@ from comments.models import (
     BlobDestruction,
     DestroyedBlob,
     InboundMessage,
-    Material,
     RedactedCopy,
     User,
 )
@@ -49,10 +49,9 @@ REDACTED_HEADER = "X-Comments-Redacted"
 
 @dataclass(frozen=True)
 class Replacement:
-    """A redacted copy made, and the blobs written for it (removed again if the commit fails)."""
+    """A redacted copy made. The blobs written for it stay if the commit fails (comments/storage.py)."""
 
     copy: RedactedCopy
-    new_blobs: tuple[str, ...]
 
 
 def read_redacted_copy(upload: CheckedFile) -> MaskedFile:
@@ -111,10 +110,7 @@ def replace_with_redacted_copy(
             _l("This is the same file as the one kept: black out the number on a copy and upload the copy."),
             field="document",
         )
-    new_blobs = []
-    sha256, created = store.put(copy.data)
-    if created:
-        new_blobs.append(sha256)
+    sha256, _written = store.put(copy.data)
     replaced = [(kept.sha256, DestroyedBlob.original if kept is attachment else DestroyedBlob.copy)]
     inbound = db.session.scalars(
         select(InboundMessage).where(InboundMessage.submission_id == attachment.submission_id)
@@ -122,9 +118,7 @@ def replace_with_redacted_copy(
     if inbound is not None:
         rewritten = _rewrite_message(store.read(inbound.raw_sha256), kept.sha256, copy)
         if rewritten is not None:
-            message_sha256, created = store.put(rewritten)
-            if created:
-                new_blobs.append(message_sha256)
+            message_sha256, _written = store.put(rewritten)
             replaced.append((inbound.raw_sha256, DestroyedBlob.message))
             inbound.raw_sha256 = message_sha256
     redacted = attachment.redacted_copy
@@ -150,33 +144,21 @@ def replace_with_redacted_copy(
         replaced=[old for old, _what in replaced],
         copy_sha256=sha256,
     )
-    return Replacement(redacted, tuple(new_blobs))
+    return Replacement(redacted)
 
 
 def blob_in_use(sha256: str) -> bool:
-    """Whether a record still keeps these bytes: an attachment not replaced, a copy, a material, a message."""
-    unreplaced = (
-        select(Attachment.id)
-        .outerjoin(RedactedCopy, RedactedCopy.attachment_id == Attachment.id)
-        .where(Attachment.sha256 == sha256, RedactedCopy.id.is_(None))
-    )
-    return bool(
-        db.session.scalar(
-            select(
-                or_(
-                    exists(unreplaced),
-                    exists(select(RedactedCopy.id).where(RedactedCopy.sha256 == sha256)),
-                    exists(select(Material.id).where(Material.sha256 == sha256)),
-                    exists(select(InboundMessage.id).where(InboundMessage.raw_sha256 == sha256)),
-                )
-            )
-        )
-    )
+    """Whether a record still keeps these bytes: an attachment not replaced, a copy, a material, a message;
+    every column comments/domain/blobs.py names as keeping its blob."""
+    return is_kept(sha256)
 
 
 def destroy_replaced(store: BlobStore, actor: Actor) -> int:
     """Delete the bytes every redacted copy replaced that nothing else holds any more, each with an audit
-    event; return how many were deleted. The caller commits (deleting twice is harmless)."""
+    event; return how many were deleted. The caller commits (deleting twice is harmless).
+
+    The one deliberate deletion of a blob besides `flask blobs gc`: a blob is shared by every record holding
+    the same bytes, so it is deleted only once no row keeps it (``blob_in_use``), never on a rollback."""
     waiting = db.session.scalars(
         select(BlobDestruction).where(BlobDestruction.destroyed_at.is_(None)).order_by(BlobDestruction.id)
     ).all()
@@ -184,7 +166,7 @@ def destroy_replaced(store: BlobStore, actor: Actor) -> int:
     for entry in waiting:
         if blob_in_use(entry.sha256):
             continue
-        store.discard(entry.sha256)
+        store.delete(entry.sha256)
         entry.destroyed_at = clock.now()
         attachment = entry.redacted_copy.attachment
         record_event(

@@ -27,6 +27,7 @@ import logging
 import unicodedata
 
 from sqlalchemy import and_, bindparam, func, or_, select, text
+from sqlalchemy.dialects import postgresql, sqlite
 
 from comments.domain.masking import masked
 from comments.extensions import db
@@ -64,7 +65,16 @@ def search_terms(value: str) -> str:
     return " ".join(" ".join(_bigrams(run)) for run in _runs(value))
 
 
-_INSERT_TERMS = SubmissionSearch.__table__.insert()
+_search_table = SubmissionSearch.__table__
+# Two workers (or a worker and `flask search index`) may read the same unindexed submissions at once: the
+# second one's row is skipped, never a UniqueViolation, and the primary key keeps each submission indexed
+# exactly once. RETURNING says which rows this call wrote.
+_INSERT_TERMS = {
+    name: insert(_search_table)
+    .on_conflict_do_nothing(index_elements=[_search_table.c.submission_id])
+    .returning(_search_table.c.submission_id)
+    for name, insert in (("postgresql", postgresql.insert), ("sqlite", sqlite.insert))
+}
 _UNINDEXED = (
     select(Submission.id, Submission.body, Submission.consultation_id, Submission.received_at)
     .outerjoin(SubmissionSearch, SubmissionSearch.submission_id == Submission.id)
@@ -75,27 +85,31 @@ _UNINDEXED = (
 
 
 def index_pending_submissions(limit: int = 500) -> int:
-    """Write the search rows of submissions that have none yet; return how many.
+    """Write the search rows of submissions that have none yet; return how many this call wrote.
 
     The worker does this, not the request: indexing a 2 KB text as bigrams updates the FTS5 table or
     the GIN index with about a thousand terms, which would cost the citizen's submission a good part of
     its throughput. A submission is searchable within one worker interval of its receipt.
+
+    Safe to run in several processes at once: a submission another one indexed meanwhile is skipped
+    (ON CONFLICT DO NOTHING; on PostgreSQL the insert waits for the other transaction's row, then skips it).
     """
     rows = db.session.execute(_UNINDEXED, {"limit": limit}).all()
-    if rows:
-        db.session.execute(
-            _INSERT_TERMS,
-            [
-                {
-                    "submission_id": submission_id,
-                    "terms": _terms_of(submission_id, body),
-                    "consultation_id": consultation_id,
-                    "received_at": received_at,
-                }
-                for submission_id, body, consultation_id, received_at in rows
-            ],
-        )
-    return len(rows)
+    if not rows:
+        return 0
+    written = db.session.execute(
+        _INSERT_TERMS[db.session.get_bind().dialect.name],
+        [
+            {
+                "submission_id": submission_id,
+                "terms": _terms_of(submission_id, body),
+                "consultation_id": consultation_id,
+                "received_at": received_at,
+            }
+            for submission_id, body, consultation_id, received_at in rows
+        ],
+    )
+    return len(written.all())
 
 
 def _terms_of(submission_id: int, body: str) -> str:

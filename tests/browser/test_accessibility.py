@@ -104,6 +104,9 @@ def test_back_office_pages_have_no_serious_violations(new_page, live_server, lan
     assert_accessible(page, language)
     page.goto("/admin/accounts")
     assert_accessible(page, language)
+    page.click("a[href='/admin/service-status']")  # reached by its link, as a keyboard user follows it
+    page.wait_for_url("**/admin/service-status")
+    assert_accessible(page, language)
 
     # Entering the password again before an export (R27), by keyboard alone, and the page that says it was wrong.
     page.goto("/auth/confirm-password")

@@ -294,7 +294,7 @@ def test_a_change_reads_its_files_with_no_transaction_open_and_only_then_takes_t
     steps = []
     monkeypatch.setattr(views, "end_transaction", lambda: steps.append("end the reading transaction"))
     monkeypatch.setattr(views, "begin_write", lambda: steps.append("take the write lock"))
-    monkeypatch.setattr(views, "commit_or_discard", lambda *blobs: steps.append("commit"))
+    monkeypatch.setattr(views, "commit_once", lambda: steps.append("commit"))
 
     class ValidForm:
         def validate(self):

@@ -184,7 +184,7 @@ def test_the_worker_destroys_what_could_not_be_destroyed_at_once(app, client, cl
     def refuse(self, sha256):
         raise OSError("the disk is read-only for a moment")
 
-    monkeypatch.setattr(LocalBlobStore, "discard", refuse)
+    monkeypatch.setattr(LocalBlobStore, "delete", refuse)
     response = _redact(client, submission, 1, picture())
     assert response.status_code == 303, "the copy is kept all the same"
     assert "as soon as no other submission holds" in client.get(response.headers["Location"]).get_data(as_text=True)

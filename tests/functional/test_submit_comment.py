@@ -319,7 +319,9 @@ def test_stored_submission_cannot_be_changed(client):
     db.session.rollback()
 
 
-def test_failed_commit_leaves_no_rows_and_no_files(app, client, blob_root, monkeypatch):
+def test_failed_commit_leaves_no_rows_and_its_file_for_the_collector(app, client, blob_root, monkeypatch):
+    """A rollback never deletes a blob (another request may share it, tests/functional/test_blob_storage.py):
+    the file stays, referred to by nothing, until `flask blobs gc` removes it a day later."""
     consultation = make_consultation()
     before_rows, before_files = count_rows(), files_in(blob_root)
     unique_pdf = PDF + b"% unique content for this test\n"
@@ -334,7 +336,8 @@ def test_failed_commit_leaves_no_rows_and_no_files(app, client, blob_root, monke
     monkeypatch.undo()
     assert response.status_code == 500
     assert "Traceback" not in response.get_data(as_text=True)
-    assert files_in(blob_root) == before_files
+    sha256 = hashlib.sha256(unique_pdf).hexdigest()
+    assert files_in(blob_root) - before_files == {blob_root / sha256[:2] / sha256[2:4] / sha256}
     assert count_rows() == before_rows
 
 

@@ -41,6 +41,16 @@ def mails_to(address: str) -> int:
     return sum(1 for row in db.session.scalars(select(OutboxMessage)) if row.to_address == address)
 
 
+def test_an_opinion_within_the_limit_is_answered_without_rate_limit_headers(app):
+    """Each X-RateLimit-* header costs the limiter's store more round trips on every opinion; only a
+    refusal says when to come back (the test below)."""
+    consultation = make_consultation()
+    accepted = post_comment(client_from(app), consultation, body="意見です。")
+    assert accepted.status_code == 303
+    names = [name.lower() for name, _value in accepted.headers]
+    assert [name for name in names if name.startswith(("x-ratelimit", "retry-after"))] == []
+
+
 def test_the_comment_form_over_its_limit_comes_back_filled_and_says_when(app, monkeypatch, caplog):
     monkeypatch.setitem(app.config, "PUBLIC_FORM_POSTS_PER_ADDRESS_PER_HOUR", 2)
     consultation = make_consultation()

@@ -271,3 +271,21 @@ def test_a_number_beside_a_short_hex_word_or_latin_letters_is_masked():
     for text in ("No621498320257", "ID:621498320257", "abc621498320257", "mynumber621498320257x"):
         assert mask_individual_numbers(text)[1] == 1, text
     assert mask_individual_numbers("6214 9832 0257 deadbeefcafe0123")[1] == 1
+
+
+def test_the_quick_count_of_digits_skips_no_digit():
+    """find_individual_numbers first counts digits with one regular expression and walks the text only when
+    there are 12: every character that expression passes over must be no digit, whatever its script."""
+    from comments.domain.masking import _MAYBE_DIGIT, digit_value
+
+    skipped = [chr(code) for code in range(0x30000) if not _MAYBE_DIGIT.match(chr(code))]
+    assert len(skipped) > 20000  # the shortcut skips kana, kanji and ASCII
+    assert [char for char in skipped if digit_value(char) is not None] == []
+
+
+@pytest.mark.parametrize("digits_short_of_a_number", ["62149832025", "六二一四九八三二〇二五", "⑥②①④⑨⑧③②⓪②⑤"])
+def test_a_text_with_fewer_than_twelve_digits_is_left_as_it_is_and_twelve_are_still_found(digits_short_of_a_number):
+    text = "ご意見：" + digits_short_of_a_number + "。以上です。"
+    assert mask_individual_numbers(text) == (text, 0)
+    completed = text.replace(digits_short_of_a_number, digits_short_of_a_number + "七")
+    assert mask_individual_numbers(completed)[1] == 1

@@ -121,7 +121,7 @@ def test_blob_store_keeps_by_hash_and_reports_new_files(tmp_path):
     assert store.path_for(sha).read_bytes() == b"hello"
     assert store.put(b"hello") == (sha, False)
     assert not list(tmp_path.rglob(".incoming-*"))
-    store.discard(sha)
+    store.delete(sha)
     assert not store.path_for(sha).exists()
     with pytest.raises(ValueError, match="SHA-256"):
         store.path_for("../../etc/passwd")

@@ -1,4 +1,4 @@
-"""Administration: accounts and the audit trail. Every view declares its permission."""
+"""Administration: accounts, the audit trail and the service's status. Every view declares its permission."""
 
 from flask import Blueprint
 
@@ -7,4 +7,4 @@ from comments.permissions import guard_blueprint
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard_blueprint(bp)
 
-from comments.blueprints.admin import account_roles, routes  # noqa: E402,F401 - registers the routes on bp
+from comments.blueprints.admin import account_roles, routes, service_status  # noqa: E402,F401 - registers the routes on bp

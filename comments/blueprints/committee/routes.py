@@ -120,7 +120,6 @@ def _store_question(consultation, form, *, body, section_id, channel, files, pag
         prepare=lambda: read_attachments(files, channel=channel),
         page=page,
         field=form.body,
-        new_blobs=lambda accepted: accepted.created_blobs,
         then=lambda accepted: url_for("committee.show_question", submission_id=accepted.submission.id),
         done=lambda accepted: _l(
             "Your question was received. Receipt number: %(receipt)s", receipt=accepted.submission.receipt_number

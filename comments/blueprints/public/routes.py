@@ -23,12 +23,13 @@ from comments.blueprints.links import safe_next
 from comments.blueprints.public import bp
 from comments.blueprints.public.forms import CommentForm
 from comments.blueprints.uploads import download_response, read_uploads
-from comments.blueprints.views import commit_or_discard, load
+from comments.blueprints.views import commit_once, load
 from comments.domain.deadlines import phase, time_remaining
 from comments.domain.intake import (
     PeriodClosedError,
     SubmissionInvalidError,
     accept_submission,
+    prepare_submission,
     read_attachments,
     receipt_mail_withheld,
 )
@@ -162,17 +163,25 @@ def submit_comment(slug: str):
         form.number_acknowledged.data = "1"
         return _render_form(consultation, form, 200, number_warning=True, reattach=bool(files))
 
-    end_transaction()  # nothing is locked or held open while the files are read (R40)
+    if files:
+        end_transaction()  # nothing is locked or held open while the files are read (R40)
     try:
         attachments = read_attachments(files, channel=Channel.web)
     except SubmissionInvalidError as error:
         put_domain_error(form, error, default=form.attachments)
         return _render_form(consultation, form, 422, reattach=True)
+    try:
+        # Checked and masked, files stored, before the write lock: on SQLite every other writer waits while
+        # it is held, so it is held for the inserts alone.
+        prepared = prepare_submission(consultation, form.to_draft(attachments), blob_store=blob_store())
+    except SubmissionInvalidError as error:
+        put_domain_error(form, error, default=form.body)
+        return _render_form(consultation, form, 422, reattach=bool(files))
     begin_write()
     try:
         accepted = accept_submission(
             consultation,
-            form.to_draft(attachments),
+            prepared,
             received_at=g.received_at,
             actor=request_actor(),
             blob_store=blob_store(),
@@ -180,12 +189,8 @@ def submit_comment(slug: str):
     except PeriodClosedError:
         db.session.rollback()
         return _render_closed(consultation, 403)
-    except SubmissionInvalidError as error:
-        db.session.rollback()
-        put_domain_error(form, error, default=form.body)
-        return _render_form(consultation, form, 422, reattach=bool(files))
-    receipt = accepted.submission.receipt_number  # read before the commit expires the object
-    commit_or_discard(accepted.created_blobs)
+    receipt = accepted.receipt_number
+    commit_once()
     session["receipts"] = [receipt, *session.get("receipts", [])][:SESSION_RECEIPTS]
     return redirect(url_for("public.show_receipt", receipt=receipt), code=303)
 

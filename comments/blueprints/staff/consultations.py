@@ -251,7 +251,6 @@ def consultation_materials(consultation_id: int):
         lock=[consultation],
         field=form.document,
         renamed=FORM_FIELD,
-        new_blobs=lambda attached: [attached[0].sha256] if attached[1] else [],
         then=url_for("staff.consultation_materials", consultation_id=consultation_id),
         done=_l("The file is attached."),
     )

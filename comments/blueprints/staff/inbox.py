@@ -162,7 +162,6 @@ def redact_attachment(submission_id: int, position: int):
         page=lambda: _render_redaction(attachment, form),
         then=url_for("staff.show_submission", submission_id=submission_id, _anchor="attachments-title"),
         lock=(attachment,),
-        new_blobs=lambda replacement: replacement.new_blobs,
     )
     if isinstance(response, Response) and response.status_code == 303:
         try:

@@ -105,7 +105,6 @@ def enter_submission(consultation_id: int):
         page=page,
         field=form.body,
         renamed={"attachments": "scans"},
-        new_blobs=lambda accepted: accepted.created_blobs,
         then=lambda accepted: url_for("staff.show_entered_submission", submission_id=accepted.submission.id),
     )
 

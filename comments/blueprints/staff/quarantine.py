@@ -103,9 +103,8 @@ def release_quarantined(message_id: int):
         page=lambda: _render_message(message, release_form=form),
         lock=[message],
         field=form.note,
-        new_blobs=lambda created: created,
         then=url_for("staff.list_quarantine"),
-        done=lambda _created: _l(
+        done=lambda _released: _l(
             "Released as a question of the member. Receipt number: %(receipt)s",
             receipt=message.submission.receipt_number,
         ),

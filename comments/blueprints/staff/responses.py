@@ -21,7 +21,7 @@ from comments.blueprints.staff.response_forms import (
     SubmitForReviewForm,
     category_of,
 )
-from comments.blueprints.views import commit_or_discard, load, post_change, redirect_to
+from comments.blueprints.views import commit_once, load, post_change, redirect_to
 from comments.domain import DomainError
 from comments.domain import responses as workflow
 from comments.domain.accounts import authenticate
@@ -245,9 +245,9 @@ def approve_response(item_id: int):
                 actor=request_actor(),
             )
     except DomainError as error:
-        commit_or_discard()
+        commit_once()
         put_domain_error(form, error)
         return _render_response(item, approve_form=form), 422
-    commit_or_discard()
+    commit_once()
     flash(_l("The response is approved."))
     return redirect_to(_response_url(item_id))

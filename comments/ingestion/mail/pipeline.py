@@ -56,8 +56,6 @@ from comments.transactions import begin_write, end_transaction
 class IngestResult:
     message: InboundMessage
     duplicate: bool = False
-    # Blobs this call wrote; the caller removes them if the transaction does not commit.
-    created_blobs: tuple[str, ...] = ()
 
     @property
     def outcome(self) -> str:
@@ -95,13 +93,13 @@ def read_mail(raw: bytes) -> ReadMail:
 
 
 def ingest_and_commit(raw: bytes, *, source: str, recipient: str | None = None) -> IngestResult:
-    """Ingest one message in its own transaction and commit it; roll back and remove new files on failure.
-    The message is read first, with no transaction open (``read_mail``)."""
+    """Ingest one message in its own transaction and commit it; roll back on failure (the files it stored
+    stay: a blob may be shared, comments/storage.py). The message is read first, with no transaction open
+    (``read_mail``)."""
     store = blob_store()
     end_transaction()
     mail = read_mail(raw)
     begin_write()
-    result = None
     try:
         result = ingest_message(
             raw, source=source, actor=INTAKE_ACTOR, blob_store=store, recipient=recipient, read=mail
@@ -109,8 +107,6 @@ def ingest_and_commit(raw: bytes, *, source: str, recipient: str | None = None) 
         db.session.commit()
     except BaseException:
         db.session.rollback()
-        for sha256 in result.created_blobs if result else ():
-            store.discard(sha256)
         raise
     return result
 
@@ -205,7 +201,8 @@ def ingest_message(
     recipient: str | None = None,
     read: ReadMail | None = None,
 ) -> IngestResult:
-    """Read one message and record what became of it; the caller commits (and discards blobs on failure).
+    """Read one message and record what became of it; the caller commits (or rolls back: the blobs stored
+    stay, comments/storage.py).
 
     ``recipient`` is the envelope recipient when the MTA passes it (``flask mail ingest --recipient``);
     otherwise the token is looked for in Delivered-To, X-Original-To, To and Cc. ``read`` is ``read_mail(raw)``
@@ -220,11 +217,8 @@ def ingest_message(
     if existing is not None:
         return IngestResult(message=existing, duplicate=True)
 
-    created: list[str] = []
     kept = read.kept
-    raw_sha256, was_created = blob_store.put(kept.data)
-    if was_created:
-        created.append(raw_sha256)
+    raw_sha256, _written = blob_store.put(kept.data)
     message = InboundMessage(
         message_key=key,
         message_id=masked(parsed.message_id if parsed else "")[:998],
@@ -238,35 +232,29 @@ def ingest_message(
         status=InboundStatus.quarantined,
         reason=reason,
     )
+    if parsed is not None:
+        _decide(message, parsed, sender, read.attachments, actor=actor, blob_store=blob_store)
     try:
-        if parsed is not None:
-            _decide(message, parsed, sender, read.attachments, actor=actor, blob_store=blob_store, created=created)
-        try:
-            with db.session.begin_nested():
-                db.session.add(message)
-                db.session.flush()
-        except IntegrityError:
-            # Another worker stored the same message in the meantime: theirs counts (R62).
-            existing = _existing(key)
-            if existing is None:
-                raise
-            for sha256 in created:
-                blob_store.discard(sha256)
-            return IngestResult(message=existing, duplicate=True)
-        record_event(
-            actor,
-            f"inbound_message.{message.status.value}",
-            message,
-            reason=message.reason,
-            source=source,
-            size=message.size,
-            receipt_number=message.submission.receipt_number if message.submission else None,
-        )
-    except BaseException:
-        for sha256 in created:
-            blob_store.discard(sha256)
-        raise
-    return IngestResult(message=message, created_blobs=tuple(created))
+        with db.session.begin_nested():
+            db.session.add(message)
+            db.session.flush()
+    except IntegrityError:
+        # Another worker stored the same message in the meantime: theirs counts (R62), and it points at
+        # the same blobs, which therefore stay.
+        existing = _existing(key)
+        if existing is None:
+            raise
+        return IngestResult(message=existing, duplicate=True)
+    record_event(
+        actor,
+        f"inbound_message.{message.status.value}",
+        message,
+        reason=message.reason,
+        source=source,
+        size=message.size,
+        receipt_number=message.submission.receipt_number if message.submission else None,
+    )
+    return IngestResult(message=message)
 
 
 def _decide(
@@ -277,7 +265,6 @@ def _decide(
     *,
     actor: Actor,
     blob_store: BlobStore,
-    created: list[str],
 ) -> None:
     """Set the message's status and reason, and make the submission when every check holds."""
     if parsed.auto_reason or sender is None:
@@ -299,7 +286,7 @@ def _decide(
         message.reason = "attachment_refused"
         message.decision_note = ", ".join(refused)[:2000]
         return
-    _accept(message, parsed, member, consultation, files, actor=actor, blob_store=blob_store, created=created)
+    _accept(message, parsed, member, consultation, files, actor=actor, blob_store=blob_store)
 
 
 def _question_text(parsed: ParsedMail) -> str:
@@ -320,7 +307,6 @@ def _accept(
     *,
     actor: Actor,
     blob_store: BlobStore,
-    created: list[str],
 ) -> None:
     text = _question_text(parsed)
     if not text and not files:
@@ -333,7 +319,6 @@ def _accept(
         message.reason = "invalid"
         message.decision_note = str(error.message)[:2000]
         return
-    created.extend(accepted.created_blobs)
     message.status, message.reason = InboundStatus.accepted, ""
     message.submission = accepted.submission
 

@@ -88,8 +88,8 @@ def release_message(
     actor: Actor,
     blob_store: BlobStore,
     files: list[MaskedFile],
-) -> list[str]:
-    """Make a submission of a quarantined message for ``member``, as the secretariat decided; return new blobs.
+) -> None:
+    """Make a submission of a quarantined message for ``member``, as the secretariat decided.
 
     ``files`` are its attachments from ``read_release_attachments``: refused ones (not allowed, or over the
     reading limits) are left out (the note says so, and the raw message keeps them); a message that cannot
@@ -123,7 +123,6 @@ def release_message(
         member_id=member.id,
         consultation_id=consultation.id,
     )
-    return accepted.created_blobs
 
 
 def reject_message(message: InboundMessage, *, note: str, decided_by: User, actor: Actor) -> None:

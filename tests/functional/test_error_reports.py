@@ -4,16 +4,12 @@ keeps what would be sent): the error is there, the comment, the cookie, the quer
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 import sentry_sdk
 
-ROOT = Path(__file__).resolve().parents[2]
+from tests.python_process import run_python
 
 REPORT_AN_ERROR = textwrap.dedent(
     """
@@ -56,16 +52,7 @@ REPORT_AN_ERROR = textwrap.dedent(
 @pytest.mark.database_independent
 @pytest.mark.no_db_session
 def test_an_unexpected_error_is_reported_without_what_the_request_carried(tmp_path):
-    done = subprocess.run(
-        [sys.executable, "-c", REPORT_AN_ERROR, str(tmp_path)],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python(REPORT_AN_ERROR, str(tmp_path))
     events = json.loads(done.stdout.strip().splitlines()[-1])
     [event] = [event for event in events if event.get("exception")]
     [exception] = event["exception"]["values"]

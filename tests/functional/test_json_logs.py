@@ -5,12 +5,8 @@ from __future__ import annotations
 
 import json
 import logging
-import os
-import subprocess
-import sys
 import textwrap
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from flask import current_app, request
@@ -19,8 +15,8 @@ from comments import create_app, logging_setup
 from comments.worker import Job, run_job
 from config import TestingConfig
 from tests import factories
+from tests.python_process import run_python
 
-ROOT = Path(__file__).resolve().parents[2]
 NUMBER = "6214 9832 0257"  # a valid individual number
 
 
@@ -119,16 +115,7 @@ GUNICORN_LINES = textwrap.dedent(
 @pytest.mark.no_db_session
 def test_gunicorns_own_lines_go_through_the_same_formatting():
     """What gunicorn.conf.py sets (``logconfig_dict``, ``logger_class``), in a process of its own."""
-    done = subprocess.run(
-        [sys.executable, "-c", GUNICORN_LINES],
-        env={**os.environ, "PYTHONPATH": str(ROOT)},
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
-    assert done.returncode == 0, done.stderr
+    done = run_python(GUNICORN_LINES)
     booted, access = json_lines(done.stderr)
     assert (booted["logger"], booted["request_id"], booted["message"]) == (
         "gunicorn.error",

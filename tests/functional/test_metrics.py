@@ -4,10 +4,7 @@ worker's backlogs read at each scrape; and only for the addresses allowed (comme
 from __future__ import annotations
 
 import os
-import subprocess
-import sys
 import textwrap
-from pathlib import Path
 
 import pytest
 from prometheus_client import REGISTRY
@@ -18,8 +15,8 @@ from comments.extensions import db
 from comments.models import Channel
 from tests.factories import make_consultation, make_submission
 from tests.functional.helpers import post_comment
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.python_process import ROOT as PROJECT
+from tests.python_process import run_python
 
 
 def scrape(client) -> dict[tuple[str, tuple], float]:
@@ -151,20 +148,10 @@ def test_with_a_multiprocess_directory_every_process_counts_in_one_scrape(tmp_pa
     """gunicorn's workers are processes: with PROMETHEUS_MULTIPROC_DIR their counts add up in any one scrape."""
     shared = tmp_path / "prometheus"
     shared.mkdir()
-    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(shared), "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(shared), "PYTHONPATH": str(PROJECT)}
 
     def run(count: int, then: str) -> str:
-        done = subprocess.run(
-            [sys.executable, "-c", SERVE_REQUESTS, str(tmp_path), str(count), then],
-            env=env,
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=False,
-        )
-        assert done.returncode == 0, done.stderr
-        return done.stdout
+        return run_python(SERVE_REQUESTS, str(tmp_path), str(count), then, env=env).stdout
 
     run(2, "exit")
     run(3, "exit")

@@ -282,7 +282,11 @@ def start_gunicorn(stack: contextlib.ExitStack, target: str, *, cwd: Path, env: 
         str(log),
         target,
     ]
-    process = subprocess.Popen(command, cwd=cwd, env=env, start_new_session=True, stdout=subprocess.DEVNULL)
+    # What the app logs itself goes to the same file as gunicorn's errors, not to this script's terminal.
+    with log.open("ab") as errors:
+        process = subprocess.Popen(
+            command, cwd=cwd, env=env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=errors
+        )
     stack.callback(stop_process_group, process)
     return process
 

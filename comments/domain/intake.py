@@ -1,7 +1,9 @@
 """Accepting a submission: the deadline check, masking, receipt, files, outbox and audit in one step.
 
 The attached files are read and masked before that step, outside any transaction (``read_attachments``):
-reading a PDF or Word file can take seconds, and no lock may be held meanwhile (R40).
+reading a PDF or Word file can take seconds, and no lock may be held meanwhile (R40). The checks, the
+masking of the text and the storing of the files may come before the lock too (``prepare_submission``), so
+that the lock every other writer waits for is held for the few statements that store the submission.
 """
 
 from __future__ import annotations
@@ -392,7 +394,7 @@ def accept_submission(
         submission_id=submission_id,
         receipt_number=receipt_number,
         _make_submission=lambda: _loaded_submission(
-            consultation, (submission_id, submission_row), (submitter_id, submitter_row), attachments
+            (submission_id, submission_row), (submitter_id, submitter_row), attachments
         ),
     )
     mail_withheld = bool(prepared.email) and not queue_receipt_mail(accepted.submission, prepared.email)
@@ -413,13 +415,11 @@ def accept_submission(
 
 
 def _loaded_submission(
-    consultation: Consultation,
-    submission: tuple[int, dict],
-    submitter: tuple[int, dict],
-    attachments: list[tuple[int, dict]],
+    submission: tuple[int, dict], submitter: tuple[int, dict], attachments: list[tuple[int, dict]]
 ) -> Submission:
     """The ORM objects of rows this transaction just inserted, from the values it wrote (no SELECT): in the
-    session as if loaded from the database, their relationships to one another filled in."""
+    session as if loaded from the database, their relationships to one another filled in. Its consultation
+    is loaded as any many-to-one is, from the session when it holds it."""
 
     def loaded(model, row_id: int, values: dict):
         obj = model(id=row_id, **values)
@@ -430,7 +430,6 @@ def _loaded_submission(
     stored = loaded(Submission, *submission)
     person = loaded(Submitter, *submitter)
     files = [loaded(Attachment, *attachment) for attachment in attachments]
-    set_committed_value(stored, "consultation", consultation)
     set_committed_value(stored, "submitter", person)
     set_committed_value(person, "submission", stored)
     set_committed_value(stored, "attachments", files)

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
+
 from flask import (
     abort,
     current_app,
@@ -118,7 +121,48 @@ def download_material(slug: str, material_id: int):
     return download_response(material.sha256, material.filename, material.content_type)
 
 
-def _render_form(consultation: Consultation, form: CommentForm, status: int = 200, **extra):
+@dataclass(frozen=True)
+class FormConsultation:
+    """The few columns of a consultation that taking an opinion needs, read as one plain row.
+
+    Every opinion comes through the form's POST; loading the whole consultation as an ORM object there cost
+    more than any statement it then runs. A page shown again (an error, the closed page) loads the object.
+    """
+
+    id: int
+    status: ConsultationStatus
+    opens_at: datetime
+    closes_at: datetime
+    require_name: bool
+    require_contact: bool
+
+    is_listed = Consultation.is_listed
+
+
+_consultations = Consultation.__table__
+_FORM_CONSULTATION_BY_SLUG = select(*(_consultations.c[name] for name in FormConsultation.__dataclass_fields__)).where(
+    _consultations.c.slug == bindparam("slug")
+)
+
+
+def load_form_consultation(slug: str) -> FormConsultation:
+    """What ``load_listed_consultation`` finds, as a ``FormConsultation``; 404 alike."""
+    row = db.session.execute(_FORM_CONSULTATION_BY_SLUG, {"slug": slug}).one_or_none()
+    consultation = None if row is None else FormConsultation(*row)
+    if consultation is None or not consultation.is_listed():
+        abort(404)
+    return consultation
+
+
+def _loaded(consultation: Consultation | FormConsultation) -> Consultation:
+    """The consultation's ORM object, for a page (from the session when it holds it)."""
+    if isinstance(consultation, Consultation):
+        return consultation
+    return db.session.get(Consultation, consultation.id)
+
+
+def _render_form(consultation: Consultation | FormConsultation, form: CommentForm, status: int = 200, **extra):
+    consultation = _loaded(consultation)
     form.offer_sections(section_choices(consultation))
     return (
         render_template(
@@ -133,8 +177,8 @@ def _render_form(consultation: Consultation, form: CommentForm, status: int = 20
     )
 
 
-def _render_closed(consultation: Consultation, status: int):
-    return render_template("public/comment_closed.html", consultation=consultation), status
+def _render_closed(consultation: Consultation | FormConsultation, status: int):
+    return render_template("public/comment_closed.html", consultation=_loaded(consultation)), status
 
 
 @bp.route("/consultations/<slug>/comment", methods=["GET", "POST"])
@@ -142,7 +186,7 @@ def _render_closed(consultation: Consultation, status: int):
 @limiter.limit(public_form_posts_per_address, methods=["POST"])
 def submit_comment(slug: str):
     read_before_write()
-    consultation = load_listed_consultation(slug)
+    consultation = load_listed_consultation(slug) if request.method == "GET" else load_form_consultation(slug)
     if phase(consultation, g.received_at) != "open":
         return _render_closed(consultation, 200 if request.method == "GET" else 403)
     form = CommentForm(consultation=consultation)

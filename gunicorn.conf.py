@@ -32,11 +32,13 @@ workers = int(os.environ.get("WEB_CONCURRENCY") or 2 * len(os.sched_getaffinity(
 timeout = 30
 # On a stop or a reload a worker finishes the request it is on within this.
 graceful_timeout = 30
-# Each worker is replaced after about 2,000 requests (jittered, so not all at once): whatever a long-lived
-# process gathers (fragmented memory, a library's caches) is given back. The sync worker keeps no connection
-# open between requests, so there is no keep-alive to set.
-max_requests = 2000
-max_requests_jitter = 200
+# Each worker is replaced after about 20,000 requests (jittered, so not all at once): whatever a long-lived
+# process gathers (fragmented memory, a library's caches) is given back. Not more often: starting a worker costs
+# about 0.8 s of CPU, which every 2,000 requests was about 5 % of the form's capacity under load, with a
+# second-long wait for the requests queued behind it (bench/submit_load.py, issue 13). The sync worker keeps no
+# connection open between requests, so there is no keep-alive to set.
+max_requests = 20000
+max_requests_jitter = 2000
 
 # gunicorn 25+ opens a control socket at $XDG_RUNTIME_DIR/gunicorn.ctl or ~/.gunicorn/gunicorn.ctl: two instances
 # on one host (the service and a second one, a test server, a benchmark) would take each other's, and the

@@ -45,7 +45,12 @@ CHUNK = 1024 * 1024
 
 
 class BackupError(RuntimeError):
-    """A backup or a restore cannot go on; the message says why and what to do."""
+    """A backup or a restore cannot go on; the message says why and what to do. ``wrote`` says whether the
+    backup had written into its folder by then (what it left there is then incomplete)."""
+
+    def __init__(self, message: str, *, wrote: bool = True):
+        super().__init__(message)
+        self.wrote = wrote
 
 
 @dataclass
@@ -100,7 +105,7 @@ def make_backup(
     """Write a backup of the app's database and kept blobs into ``folder`` (new, or empty)."""
     folder = Path(folder)
     if folder.exists() and any(folder.iterdir()):
-        raise BackupError(f"{folder} is not empty: give a new folder for each backup")
+        raise BackupError(f"{folder} is not empty: give a new folder for each backup", wrote=False)
     folder.mkdir(parents=True, exist_ok=True)
     url = db.engine.url
     revision = _schema_revision()

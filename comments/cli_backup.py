@@ -24,6 +24,8 @@ def backup_command(folder: Path):
     try:
         summary = make_backup(folder, blob_store(), progress=click.echo)
     except BackupError as error:
+        if not error.wrote:
+            raise click.ClickException(str(error)) from None
         raise click.ClickException(f"{error}. The backup in {folder} is incomplete: delete it.") from None
     audit = (
         "no audit events yet" if summary.audit_seq is None else f"audit trail sealed up to event {summary.audit_seq}"

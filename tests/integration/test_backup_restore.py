@@ -107,6 +107,8 @@ def test_a_damaged_backup_restores_nothing_and_a_live_database_is_never_overwrit
 
     code, output = _cli(source, "backup", str(tmp_path / "backup"))
     assert code != 0 and "not empty" in output
+    assert "incomplete" not in output, "a good backup already there is never called incomplete"
+    assert (tmp_path / "backup" / "manifest.json").is_file()
 
     code, output = _cli(source, "restore", str(tmp_path / "backup"))
     assert code != 0 and "not empty" in output, "restoring over the live database is refused"

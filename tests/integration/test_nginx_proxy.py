@@ -427,17 +427,19 @@ def test_a_body_over_the_limit_gets_the_services_own_page_from_the_proxy(stack, 
 def test_static_files_come_from_nginx_with_caching_and_metrics_not_at_all(stack):
     with stack.client("127.0.0.8") as client:
         style = client.get("/static/style.css")
-        metrics = [client.get(path).status_code for path in ("/metrics", "/metrics/", "/%6Detrics")]
+        metrics = [client.get(path).status_code for path in ("/metrics", "/metrics/", "/%6Detrics", "/readyz")]
+        health = client.get("/healthz")
     assert style.status_code == 200
     assert style.headers["Content-Type"].startswith("text/css")
     assert style.headers["Cache-Control"] == "max-age=3600"
     assert style.headers["X-Content-Type-Options"] == "nosniff"
     assert style.content == (ROOT / "static" / "style.css").read_bytes()
-    assert metrics == [404, 404, 404]
+    assert metrics == [404, 404, 404, 404]
+    assert (health.status_code, health.text.strip()) == (200, "ok")
     # gunicorn saw neither: nginx answered both itself.
     served = _read_when_written(stack.gunicorn_log)
     assert "/static/" not in served
-    assert "/metrics" not in served and "etrics" not in served
+    assert "/metrics" not in served and "etrics" not in served and "/readyz" not in served
 
 
 def test_neither_access_log_keeps_a_query_string_or_a_reset_token(stack):

@@ -53,6 +53,9 @@ class Permission(enum.StrEnum):
     mail_quarantine_review = "staff:mail_quarantine:review"
     committee_material_read = "committee:material:read"
     committee_question_send = "committee:question:send"
+    # The chair finalises the minutes on the committee's behalf and approves its report to the council.
+    minutes_finalise = "committee:minutes:finalise"
+    council_report_approve = "committee:council_report:approve"
     account_manage = "admin:account:manage"
     audit_review = "admin:audit:review"
     # The service's own state: how far behind the worker is, the thresholds, its last work (no personal data).
@@ -120,7 +123,14 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
             Permission.second_factor,
         }
     ),
-    Role.chair: frozenset({Permission.committee_material_read, Permission.committee_question_send}),
+    Role.chair: frozenset(
+        {
+            Permission.committee_material_read,
+            Permission.committee_question_send,
+            Permission.minutes_finalise,
+            Permission.council_report_approve,
+        }
+    ),
     Role.member: frozenset({Permission.committee_material_read, Permission.committee_question_send}),
     Role.observer: frozenset({Permission.committee_material_read, Permission.committee_question_send}),
 }

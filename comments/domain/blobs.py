@@ -25,10 +25,16 @@ from sqlalchemy import exists, or_, select, union
 
 from comments import clock
 from comments.extensions import db
-from comments.models import Attachment, BlobDestruction, InboundMessage, Material, RedactedCopy
+from comments.models import Attachment, BlobDestruction, InboundMessage, Material, MeetingPaper, RedactedCopy
 from comments.storage import BlobStore
 
-KEPT_COLUMNS = (Attachment.sha256, RedactedCopy.sha256, Material.sha256, InboundMessage.raw_sha256)
+KEPT_COLUMNS = (
+    Attachment.sha256,
+    RedactedCopy.sha256,
+    Material.sha256,
+    InboundMessage.raw_sha256,
+    MeetingPaper.sha256,
+)
 DIGEST_ONLY_COLUMNS = (InboundMessage.original_sha256, BlobDestruction.sha256)
 SHA256_COLUMNS = KEPT_COLUMNS + DIGEST_ONLY_COLUMNS
 # `flask blobs gc` removes no blob written or stored again more recently than this, whatever it is asked:

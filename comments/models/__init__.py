@@ -13,7 +13,22 @@ from comments.models.consultation import (
 from comments.models.inbound import InboundMessage, InboundStatus
 from comments.models.inquiry import Inquiry
 from comments.models.item import Item, ItemKind, NonOpinionSpan, SamePurportGroup
-from comments.models.meeting import Meeting
+from comments.models.meeting import (
+    AgendaItem,
+    Attendance,
+    CommitteeOpinion,
+    CouncilReport,
+    CouncilReportState,
+    Meeting,
+    MeetingBody,
+    MeetingPaper,
+    Minutes,
+    MinutesComment,
+    MinutesState,
+    MinutesVersion,
+    OpinionState,
+)
+from comments.models.notification import Notification
 from comments.models.outbox import OutboxMessage, OutboxStatus
 from comments.models.publication import PublicationEntry, Redaction, ResultsChange
 from comments.models.response import (
@@ -24,6 +39,7 @@ from comments.models.response import (
     ResponseTemplate,
     ReviewComment,
 )
+from comments.models.schedule import ConsultationStep, StepKind, StepState
 from comments.models.search import InboxSearch, SimilarText, SubmissionSearch
 from comments.models.submission import (
     Attachment,
@@ -42,13 +58,19 @@ from comments.models.user import AccountReview, Department, User, UserRole, User
 
 __all__ = [
     "AccountReview",
+    "AgendaItem",
     "Attachment",
+    "Attendance",
     "AuditEvent",
     "AuditReview",
     "BlobDestruction",
     "Channel",
+    "CommitteeOpinion",
     "Consultation",
     "ConsultationStatus",
+    "ConsultationStep",
+    "CouncilReport",
+    "CouncilReportState",
     "DeadlineExtension",
     "Department",
     "DestroyedBlob",
@@ -62,7 +84,15 @@ __all__ = [
     "Material",
     "MaterialKind",
     "Meeting",
+    "MeetingBody",
+    "MeetingPaper",
+    "Minutes",
+    "MinutesComment",
+    "MinutesState",
+    "MinutesVersion",
     "NonOpinionSpan",
+    "Notification",
+    "OpinionState",
     "OutboxMessage",
     "OutboxStatus",
     "PostalRule",
@@ -79,6 +109,8 @@ __all__ = [
     "SamePurportGroup",
     "Section",
     "SimilarText",
+    "StepKind",
+    "StepState",
     "Submission",
     "SubmissionImmutableError",
     "SubmissionSearch",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from comments import clock
@@ -47,6 +47,8 @@ class User(UserMixin, db.Model):
     # (R59); rotated by the member or the secretariat, after which the old address is unknown.
     intake_token: Mapped[str | None] = mapped_column(String(64), unique=True, index=True)
     intake_token_set_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Notifications in one mail a day (a digest) rather than one mail each; the home page lists them either way.
+    notify_daily: Mapped[bool] = mapped_column(default=False, server_default=false())
 
     department: Mapped[Department | None] = relationship()
     role_rows: Mapped[list[UserRole]] = relationship(cascade="all, delete-orphan", lazy="selectin")

@@ -202,20 +202,75 @@ def _check_draft(consultation: Consultation, draft: SubmissionDraft) -> None:
 # Built once: the period of one consultation, read under a shared lock, and whether a receipt number is taken.
 # On the tables rather than the mapped classes: a plain Core statement skips the ORM's result machinery.
 _consultations, _submissions = Consultation.__table__, Submission.__table__
+_RECEIPT_TAKEN = select(_submissions.c.id).where(_submissions.c.receipt_number == bindparam("receipt_number")).exists()
 _PERIOD_AND_RECEIPT = (
-    select(
-        _consultations.c.status,
-        _consultations.c.opens_at,
-        _consultations.c.closes_at,
-        select(_submissions.c.id).where(_submissions.c.receipt_number == bindparam("receipt_number")).exists(),
-    )
+    select(_consultations.c.status, _consultations.c.opens_at, _consultations.c.closes_at, _RECEIPT_TAKEN)
     .where(_consultations.c.id == bindparam("consultation_id"))
     .with_for_update(read=True, of=_consultations)
 )
 
 
+@dataclass(frozen=True)
+class PeriodLock:
+    """A consultation's period as read under the shared lock on its row, by the statement that loaded the
+    consultation, with a receipt number drawn in that statement and found unused (``lock_period_on_read``).
+
+    ``accept_submission`` given one reads neither again while the transaction that read them is still the
+    session's: that transaction holds the lock, so no close or extension can have changed the period since,
+    and the period is judged on the values read under it, as ``_PERIOD_AND_RECEIPT`` would read them. Once
+    that transaction ended (the form ends it before reading attached files, R40) the lock is gone with it,
+    and the period is read again as without one.
+    """
+
+    transaction: object  # the session's root transaction when the row was read (SessionTransaction)
+    status: ConsultationStatus
+    opens_at: datetime
+    closes_at: datetime
+    receipt_number: str | None  # None when the number drawn was taken
+
+    def held(self) -> bool:
+        transaction = self.transaction
+        return transaction is db.session().get_transaction() and transaction.is_active
+
+
+def lock_period_on_read(statement):
+    """``statement``, which reads one consultation's row (``consultations`` in its FROM, with its ``status``,
+    ``opens_at`` and ``closes_at`` among the columns), made to take the period lock (FOR SHARE on that row)
+    and to tell whether a receipt number is taken. Built once; run by ``read_with_period_lock``.
+
+    PostgreSQL only: there a reader can take the lock early at no cost to the other opinions, as FOR SHARE
+    keeps out only a close or an extension of the consultation (another opinion's FOR SHARE does not wait
+    for it), so the form's first read takes it and ``accept_submission`` runs its INSERTs alone. On SQLite
+    the lock is the database's write lock, which every other opinion waits for: it is taken just before the
+    INSERTs (``begin_write``) and the period is read again under it.
+    """
+    return statement.add_columns(_RECEIPT_TAKEN).with_for_update(read=True, of=_consultations)
+
+
+def read_with_period_lock(statement, parameters: dict) -> tuple[tuple, PeriodLock] | None:
+    """Run a statement of ``lock_period_on_read`` with a receipt number drawn for it: the row's own columns
+    and the ``PeriodLock`` to hand to ``accept_submission``; None when it found no row."""
+    number = new_receipt_number()
+    row = db.session.execute(statement, {**parameters, "receipt_number": number}).one_or_none()
+    if row is None:
+        return None
+    *columns, number_taken = row
+    period_lock = PeriodLock(
+        transaction=db.session().get_transaction(),
+        status=row.status,
+        opens_at=row.opens_at,
+        closes_at=row.closes_at,
+        receipt_number=None if number_taken else number,
+    )
+    return tuple(columns), period_lock
+
+
 def _lock_period_and_draw_receipt(
-    consultation: Consultation, received_at: datetime, *, judge_period: bool = True
+    consultation: Consultation,
+    received_at: datetime,
+    *,
+    judge_period: bool = True,
+    period_lock: PeriodLock | None = None,
 ) -> str:
     """Judge the period again and draw an unused receipt number, in one statement; return the number.
 
@@ -224,7 +279,16 @@ def _lock_period_and_draw_receipt(
     (BEGIN IMMEDIATE) already keeps every other writer out. Ten random digits rarely collide; the
     unique constraint still guards the tiny window in which two concurrent requests draw the same number
     (that request then fails whole, before any receipt was shown).
+
+    A ``period_lock`` still held (``PeriodLock``) already holds both answers: no statement is run.
     """
+    if period_lock is not None and period_lock.held():
+        if judge_period and not period_accepts(
+            period_lock.status, period_lock.opens_at, period_lock.closes_at, received_at
+        ):
+            raise PeriodClosedError(_l("The comment period of this consultation has ended."))
+        if period_lock.receipt_number is not None:
+            return period_lock.receipt_number
     # Core statements do not flush the session first as ORM ones do: what the transaction changed so far (a
     # consultation opened in it) must be in the database before it is judged.
     db.session.flush()
@@ -315,6 +379,7 @@ def accept_submission(
     actor: Actor,
     blob_store: BlobStore,
     staff_entry: StaffEntry | None = None,
+    period_lock: PeriodLock | None = None,
 ) -> AcceptedSubmission:
     """Store ``draft`` as a submission of the consultation, if ``received_at`` is inside its period.
 
@@ -329,6 +394,8 @@ def accept_submission(
     inspects, and a member briefed after the meeting may still send one; it is never refused, only marked.
 
     ``draft`` may come prepared (``prepare_submission``), checked and masked before the caller's lock.
+    ``period_lock`` is the period as the caller read it under the lock, with a receipt number (``PeriodLock``):
+    while its transaction lasts, nothing is read again.
     """
     prepared = draft if isinstance(draft, PreparedSubmission) else None
     if prepared is not None:
@@ -344,7 +411,10 @@ def accept_submission(
         else:
             late = not is_accepting(consultation, received_at)
     receipt_number = _lock_period_and_draw_receipt(
-        consultation, received_at, judge_period=staff_entry is None and draft.member_id is None
+        consultation,
+        received_at,
+        judge_period=staff_entry is None and draft.member_id is None,
+        period_lock=period_lock,
     )
     if prepared is None:
         prepared = prepare_submission(consultation, draft, blob_store=blob_store)

@@ -217,6 +217,24 @@ def test_missing_csrf_token_is_400_and_keeps_the_text(client):
     assert count_rows() == before
 
 
+def test_the_token_of_a_form_shown_again_sends_the_opinion(client):
+    """The form signs its token only when it is shown (an accepted opinion never shows it): the page shown
+    again after a refused token, or after an error, carries a token that sends the opinion."""
+    from tests.conftest import csrf_token_from
+
+    consultation = make_consultation()
+    refused = post_comment(client, consultation, csrf=False, body="書き直した意見")
+    assert refused.status_code == 400
+    token = csrf_token_from(refused.get_data(as_text=True))
+    assert token
+    invalid = post_comment(client, consultation, csrf=False, csrf_token=token, body="", consent=None)
+    assert invalid.status_code == 422
+    again = csrf_token_from(invalid.get_data(as_text=True))
+    assert again
+    sent = post_comment(client, consultation, csrf=False, csrf_token=again, body="書き直した意見")
+    assert sent.status_code == 303, sent.get_data(as_text=True)[:2000]
+
+
 def test_csrf_token_outlives_a_slow_writer(app):
     from comments.blueprints.public.forms import CommentForm
 

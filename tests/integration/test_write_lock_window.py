@@ -14,6 +14,7 @@ from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from flask import request
 from flask_migrate import upgrade
 from sqlalchemy import event
 
@@ -117,3 +118,48 @@ def test_an_opinion_holds_the_write_lock_for_its_statements_alone(app_and_slug, 
         "INSERT INTO audit_events",
     ], locked
     assert locked[0].startswith("SELECT consultations.status"), locked
+
+
+def test_an_opinion_without_files_reads_its_consultation_once_on_postgresql(app_and_slug):
+    """Without a file the transaction lasts from the form's first read to the commit, so on PostgreSQL that
+    read takes the period lock (FOR SHARE, which keeps out a close or an extension, never another opinion)
+    and draws the receipt number, and the INSERTs follow with nothing read again. On SQLite the write lock
+    still comes just before the INSERTs, and the period is read again under it."""
+    app, slug = app_and_slug
+    statements: list[tuple[bool, str]] = []
+    lock = {"held": False}
+
+    with app.app_context():
+        engine = db.engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def seen(_connection, _cursor, statement, _parameters, _context, _executemany):
+        if request.method != "POST":  # the GET that fetches the form's token
+            return
+        words = " ".join(statement.split())
+        if words.startswith("BEGIN IMMEDIATE") or "FOR SHARE" in words:
+            lock["held"] = True
+        statements.append((lock["held"], words))
+
+    @event.listens_for(engine, "commit")
+    @event.listens_for(engine, "rollback")
+    def released(_connection):
+        lock["held"] = False
+
+    try:
+        answer = post_comment(app.test_client(), SimpleNamespace(slug=slug), body="再開発計画に賛成します。")
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+        event.remove(engine, "commit", released)
+        event.remove(engine, "rollback", released)
+
+    assert answer.status_code == 303, answer.get_data(as_text=True)[:2000]
+    locked = [words for held, words in statements if held and not words.startswith("BEGIN")]
+    inserts = ["INSERT INTO submissions", "INSERT INTO submitters", "INSERT INTO audit_events"]
+    assert [words.split(" (")[0] for words in locked[1:]] == inserts, locked
+    if engine.dialect.name == "postgresql":
+        assert locked[0].startswith("SELECT consultations.id"), locked
+        assert "EXISTS" in locked[0] and locked[0].endswith("FOR SHARE OF consultations"), locked
+        assert [words for _held, words in statements if words.startswith("SELECT")] == [locked[0]], statements
+    else:
+        assert locked[0].startswith("SELECT consultations.status"), locked

@@ -20,6 +20,7 @@ from wtforms import (
     StringField,
     TextAreaField,
 )
+from wtforms.csrf.core import CSRFTokenField
 from wtforms.i18n import messages_path
 from wtforms.validators import DataRequired, Email, InputRequired, Length, Optional, ValidationError
 
@@ -49,10 +50,34 @@ def _wtforms_translations(locale: str):
     return support.Translations.load(messages_path(), [locale], domain="wtforms")
 
 
+class _TokenSignedWhenShown(CSRFTokenField):
+    """The comment form's CSRF token field, which signs the token for the page only when the page shows it.
+
+    WTForms signs it whenever a form is built, and every opinion builds this one, while an opinion accepted
+    is answered with a redirect and never shows it. Nothing is checked differently: the token sent was
+    checked by CSRFProtect before the view ran (and by ``validate``, as before); only the token written
+    into a page shown again is made later, the same one (Flask-WTF keeps it for the request).
+    """
+
+    def process(self, *args, **kwargs):
+        HiddenField.process(self, *args, **kwargs)  # CSRFTokenField.process would sign the token here
+
+    def _value(self):
+        if self.current_token is None:
+            self.current_token = self.csrf_impl.generate_csrf_token(self)
+        return self.current_token
+
+
+class _CommentFormCSRF(FlaskForm.Meta.csrf_class):
+    field_class = _TokenSignedWhenShown
+
+
 class CommentForm(FlaskForm):
     """One citizen's opinion on one consultation."""
 
     class Meta:
+        csrf_class = _CommentFormCSRF
+
         def get_translations(self, form):
             # WTForms' own messages in the page's language. Flask-WTF would read the catalog from disk on
             # every request; it never changes while the process runs, so it is read once per locale.

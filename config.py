@@ -28,6 +28,76 @@ class ConfigError(RuntimeError):
     """A required setting is missing or malformed."""
 
 
+# The usual grounds of a city's disclosure ordinance (情報公開条例 第7条), as the minutes cite them.
+DEFAULT_NONDISCLOSURE_GROUNDS = (
+    {"key": "7-1", "ja": "第7条第1号（法令秘情報）", "en": "Article 7(1) (information made secret by law)"},
+    {"key": "7-2", "ja": "第7条第2号（個人に関する情報）", "en": "Article 7(2) (information about an individual)"},
+    {
+        "key": "7-3",
+        "ja": "第7条第3号（法人等に関する情報）",
+        "en": "Article 7(3) (information about a corporation or other body)",
+    },
+    {"key": "7-4", "ja": "第7条第4号（公共の安全等に関する情報）", "en": "Article 7(4) (information on public safety)"},
+    {
+        "key": "7-5",
+        "ja": "第7条第5号（審議・検討等に関する情報）",
+        "en": "Article 7(5) (information on deliberation and examination)",
+    },
+    {
+        "key": "7-6",
+        "ja": "第7条第6号（事務・事業に関する情報）",
+        "en": "Article 7(6) (information on the conduct of affairs and business)",
+    },
+)
+# A key is typed inside a marker (［非開示：7-2］): short, one line, no brackets, colons or spaces.
+_GROUND_KEY = re.compile(r"[^\s\[\]［］:：]{1,20}")
+_GROUND_LABEL_MAX_CHARS = 100
+
+
+def check_nondisclosure_grounds(settings) -> None:
+    """Read NONDISCLOSURE_GROUNDS (a JSON string from the environment, or the default list) into a tuple of
+    {"key", "ja", "en"}, refusing to start on anything the minutes could not cite without ambiguity."""
+    import json
+    import unicodedata
+
+    raw = settings.get("NONDISCLOSURE_GROUNDS")
+    example = '[{"key": "7-2", "ja": "第7条第2号（個人に関する情報）", "en": "Article 7(2) (personal information)"}]'
+    if isinstance(raw, str):
+        try:
+            raw = json.loads(raw)
+        except ValueError as error:
+            raise ConfigError(f"NONDISCLOSURE_GROUNDS is not JSON; write it as {example}") from error
+    if not isinstance(raw, list | tuple) or not raw:
+        raise ConfigError(f"NONDISCLOSURE_GROUNDS must be a non-empty list such as {example}")
+    grounds, seen = [], set()
+    for ground in raw:
+        if not isinstance(ground, dict) or set(ground) != {"key", "ja", "en"}:
+            raise ConfigError(f"NONDISCLOSURE_GROUNDS: {ground!r} must have exactly key, ja and en, as in {example}")
+        key, ja, en = ground["key"], ground["ja"], ground["en"]
+        if not isinstance(key, str) or not _GROUND_KEY.fullmatch(unicodedata.normalize("NFKC", key)):
+            raise ConfigError(
+                f"NONDISCLOSURE_GROUNDS: the key {key!r} must be 1 to 20 characters with no spaces, brackets or "
+                "colons, such as 7-2"
+            )
+        typed = unicodedata.normalize("NFKC", key).casefold()
+        if typed in seen:
+            raise ConfigError(f"NONDISCLOSURE_GROUNDS: the key {key!r} is given twice (keys are matched as typed)")
+        seen.add(typed)
+        for name, label in (("ja", ja), ("en", en)):
+            if (
+                not isinstance(label, str)
+                or not label.strip()
+                or len(label) > _GROUND_LABEL_MAX_CHARS
+                or any(c in label for c in "\n〔〕")
+            ):
+                raise ConfigError(
+                    f"NONDISCLOSURE_GROUNDS: the {name} label of {key!r} must be one line of 1 to "
+                    f"{_GROUND_LABEL_MAX_CHARS} characters without 〔 or 〕"
+                )
+        grounds.append({"key": key, "ja": ja.strip(), "en": en.strip()})
+    settings["NONDISCLOSURE_GROUNDS"] = tuple(grounds)
+
+
 def env(name: str, default=None, *, cast=str):
     """Read one environment variable with its type; an empty value counts as unset."""
     raw = os.environ.get(name)
@@ -230,6 +300,10 @@ class Config:
     LAG_MAIL_SECONDS = env("LAG_MAIL_SECONDS", 900, cast=int)
     LAG_AUDIT_SECONDS = env("LAG_AUDIT_SECONDS", 900, cast=int)
     LAG_SEARCH_SECONDS = env("LAG_SEARCH_SECONDS", 900, cast=int)
+    # Notifications (comments/domain/notifications.py): the hour (0-23, Japan time) after which the daily
+    # digest goes to those who chose it, and how many Japan days ahead a due date counts as near.
+    NOTIFICATION_DIGEST_HOUR = env("NOTIFICATION_DIGEST_HOUR", 8, cast=int)
+    NOTIFICATION_DUE_SOON_DAYS = env("NOTIFICATION_DUE_SOON_DAYS", 3, cast=int)
     # /metrics answers these client addresses only (networks, comma-separated) and 404 to every other one:
     # Prometheus scrapes gunicorn's port from inside; behind the TLS proxy (PROXY_FIX_X_FOR) the address is
     # the one the proxy appended, so a citizen never reaches it. Counters add up over gunicorn's workers when
@@ -245,6 +319,10 @@ class Config:
 
     # The city running the service, shown in the header and on the receipt.
     ORGANISATION_NAME = env("ORGANISATION_NAME", "千葉市")
+    # The grounds a passage of the minutes may be withheld under (clauses of the city's disclosure ordinance),
+    # in the order the edit page lists them: a JSON list of {"key": ..., "ja": ..., "en": ...}; checked at
+    # start (check_nondisclosure_grounds). A key in use in any minutes must never be removed.
+    NONDISCLOSURE_GROUNDS = env("NONDISCLOSURE_GROUNDS", DEFAULT_NONDISCLOSURE_GROUNDS)
 
     # Alternative channels for the public notice (R55), overridable per deployment.
     SECRETARIAT_POSTAL_ADDRESS = env(
@@ -282,6 +360,11 @@ class Config:
                 ) from error
         if settings.get("LOG_FORMAT") not in ("json", "text"):
             raise ConfigError(f"LOG_FORMAT must be json or text, not {settings.get('LOG_FORMAT')!r}")
+        if not 0 <= settings.get("NOTIFICATION_DIGEST_HOUR", 8) <= 23:
+            raise ConfigError("NOTIFICATION_DIGEST_HOUR must be an hour of the day in Japan, 0 to 23")
+        if settings.get("NOTIFICATION_DUE_SOON_DAYS", 3) < 0:
+            raise ConfigError("NOTIFICATION_DUE_SOON_DAYS must be a whole number of days, 0 or more")
+        check_nondisclosure_grounds(settings)
 
 
 class DevelopmentConfig(Config):

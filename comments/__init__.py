@@ -11,6 +11,7 @@ from flask import Flask, g, make_response, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_talisman import Talisman
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.engine import make_url
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge, SecurityError
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -139,7 +140,17 @@ def select_locale() -> str:
     return chosen if chosen in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
 
 
+def _engine_options(app: Flask) -> None:
+    """No ping before each checkout on SQLite: the pool's pre-ping finds a connection the server dropped (a
+    restarted PostgreSQL, a failover), and a SQLite file has no server to drop one. There it was one more
+    statement on every request, the comment form's included."""
+    options = app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    if make_url(app.config["SQLALCHEMY_DATABASE_URI"]).get_backend_name() == "sqlite" and options.get("pool_pre_ping"):
+        app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {**options, "pool_pre_ping": False}  # a copy: the class keeps its own
+
+
 def _init_extensions(app: Flask) -> None:
+    _engine_options(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(BASE_DIR / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -9,10 +9,16 @@ from flask_babel import lazy_gettext as _l
 from comments.models import (
     Channel,
     ConsultationStatus,
+    CouncilReportState,
     InboundStatus,
     ItemKind,
+    MeetingBody,
+    MinutesState,
+    OpinionState,
     ResponseCategory,
     ResponseState,
+    StepKind,
+    StepState,
     SubmitterKind,
 )
 from comments.permissions import Role
@@ -60,6 +66,17 @@ LABELS = {
     Role.chair: _l("Committee chair"),
     Role.member: _l("Committee member"),
     Role.observer: _l("Observer"),
+    MeetingBody.sub_committee: _l("Sub-committee"),
+    MeetingBody.council: _l("Council"),
+    StepKind.pre_inspection: _l("Pre-inspection"),
+    StepKind.comment_period: _l("Hearing residents' opinions (comment period)"),
+    StepKind.inspection: _l("Third-party inspection"),
+    StepKind.council_report: _l("Report to the council and its reply"),
+    StepKind.submission: _l("Submission to the Personal Information Protection Commission"),
+    StepKind.publication: _l("Publication of the final assessment"),
+    StepState.planned: _l("Planned"),
+    StepState.in_progress: _l("In progress"),
+    StepState.done: _l("Done"),
 }
 
 
@@ -72,6 +89,32 @@ def response_state_label(state: ResponseState | None) -> str:
     return str(NO_RESPONSE_LABEL if state is None else LABELS[state])
 
 
+# The values of string enums are equal as dict keys when their words are (MinutesState.drafting ==
+# ResponseState.drafting == "drafting"), so in LABELS the later entry would replace the earlier one's label.
+# An enum that repeats another's word keeps its labels here, by type.
+LABELS_BY_TYPE: dict[type, dict] = {
+    MinutesState: {
+        MinutesState.drafting: _l("Being drafted by the secretariat"),
+        MinutesState.circulating: _l("Out to the members for comments"),
+        MinutesState.finalised: _l("Finalised by the chair"),
+        MinutesState.published: _l("Published"),
+    },
+    # "open" and "draft" are also ConsultationStatus's words, "answered" ResponseCategory's.
+    OpinionState: {
+        OpinionState.open: _l("Waiting for the city's answer"),
+        OpinionState.answered: _l("Answered"),
+        OpinionState.carried: _l("Carried over to a later meeting"),
+    },
+    CouncilReportState: {
+        CouncilReportState.draft: _l("Draft, being edited by the secretariat"),
+        CouncilReportState.approved: _l("Approved by the chair"),
+    },
+}
+
+
 def label(value: enum.Enum) -> str:
     """The translated word for an enum value; the raw value where none is defined."""
+    own = LABELS_BY_TYPE.get(type(value))
+    if own is not None and value in own:
+        return str(own[value])
     return str(LABELS.get(value, getattr(value, "value", value)))

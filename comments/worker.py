@@ -1,6 +1,7 @@
 """The worker: what runs beside the web server, one job after another, each in its own step.
 
-Jobs today: send the outbox's mail, seal the audit trail into its hash chain (and publish its head once a
+Jobs today: make the notices of due dates near and steps slipped, mail the daily digests of notices, send
+the outbox's mail, seal the audit trail into its hash chain (and publish its head once a
 day), index new submissions for the staff's search, flag identical and near-identical texts (campaigns), and delete what is kept no longer (contact data past its retention, once a day; old
 inbox searches; files replaced by redacted copies). Each pass gives every job a share of work (its ``budget``) and runs it in its own
 transactions: a job that fails is rolled back and logged, and the next job runs all the same; a job with
@@ -24,6 +25,7 @@ from comments.domain.audit import Actor, current_head, seal_events
 from comments.domain.campaigns import consultations_with_new_submissions, lock_grouping, mark_similar_texts
 from comments.domain.contact_data import delete_due_contact_data
 from comments.domain.inbox import forget_old_searches
+from comments.domain.notifications import notify_due_soon, notify_slipped_steps, send_digests
 from comments.domain.outbox import enqueue_mail
 from comments.domain.redactions import destroy_replaced
 from comments.domain.search import index_pending_submissions
@@ -154,6 +156,31 @@ def index_search(budget: int, *, batch: int = 500) -> int:
     return _in_batches(index_pending_submissions, budget, batch=batch)
 
 
+# Due dates and the schedule change by the day: looking every quarter of an hour is soon enough.
+NOTICE_SCAN_EVERY = timedelta(minutes=15)
+_notices_scanned_at: datetime | None = None
+
+
+def scan_for_notices(_budget: int) -> int:
+    """Every quarter of an hour, tell department staff of due dates near and the secretariat of steps that
+    slipped (comments/domain/notifications.py; each notice once). Returns how many notices and steps."""
+    global _notices_scanned_at
+    now = clock.now()
+    if _notices_scanned_at is not None and now - _notices_scanned_at < NOTICE_SCAN_EVERY:
+        return 0
+    done = notify_due_soon()
+    db.session.commit()
+    done += notify_slipped_steps(actor=WORKER_ACTOR)
+    db.session.commit()
+    _notices_scanned_at = now
+    return done
+
+
+def send_notification_digests(budget: int) -> int:
+    """After the digest hour, each person's daily digest of notices (one transaction a person)."""
+    return send_digests(budget, actor=WORKER_ACTOR)
+
+
 JOBS: tuple[Job, ...] = (
     Job("mail", send_mail, budget=200),
     Job("audit", seal_audit, budget=10_000),
@@ -161,6 +188,9 @@ JOBS: tuple[Job, ...] = (
     Job("search", index_search, budget=5_000),
     Job("campaigns", flag_campaigns, budget=5),
     Job("retention", delete_contact_data, budget=1_000_000),
+    # Their mail goes in the next pass's "mail".
+    Job("notices", scan_for_notices, budget=1_000_000),
+    Job("digests", send_notification_digests, budget=200),
 )
 
 

@@ -11,7 +11,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from comments import clock
-from comments.domain import DomainError
+from comments.domain import DomainError, schedule
 from comments.domain.audit import Actor, record_event
 from comments.domain.deadlines import MINIMUM_PERIOD_DAYS, check_comment_period, period_days, start_of_day
 from comments.domain.departments import department_named
@@ -27,6 +27,7 @@ from comments.models import (
     Meeting,
     PostalRule,
     Section,
+    StepKind,
     User,
 )
 from comments.storage import BlobStore
@@ -237,6 +238,7 @@ def open_consultation(consultation: Consultation, actor: Actor) -> None:
         shortened=bool((consultation.shortening_reason or "").strip()),
         **({"planned_opens_at": planned.isoformat()} if opens_at > planned else {}),
     )
+    schedule.start_comment_period(consultation, actor)
 
 
 def extend_deadline(
@@ -273,6 +275,7 @@ def extend_deadline(
         old_closes_at=extension.old_closes_at.isoformat(),
         new_closes_at=new_closes_at.isoformat(),
     )
+    schedule.move_comment_period(consultation, actor)
     return extension
 
 
@@ -290,6 +293,7 @@ def close_consultation(consultation: Consultation, actor: Actor) -> None:
     consultation.status = ConsultationStatus.closed
     db.session.flush()
     record_event(actor, "consultation.closed", consultation)
+    schedule.end_comment_period(consultation, actor)
 
 
 def begin_responses(consultation: Consultation, actor: Actor) -> None:
@@ -333,6 +337,7 @@ def record_inspection(consultation: Consultation, meeting: Meeting, outcome: str
     )
     db.session.flush()
     record_event(actor, "consultation.inspected", consultation, meeting_id=meeting.id, carried_over=carried)
+    schedule.stamp_step(consultation, StepKind.inspection, on=meeting.held_on, meeting=meeting, actor=actor)
 
 
 def meetings_covering(consultation: Consultation) -> list[Meeting]:

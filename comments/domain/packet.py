@@ -3,8 +3,9 @@
 Rows carry what the committee reviews and nothing else: the item's number, section and page, the kind
 of submitter (never a name, an address or an e-mail address: no builder is ever given one), the gist,
 the approved response with its category and change, same-purport groups once with their count,
-inquiries with their answers only where the answer may be made public, and carried-over items apart.
-Until every item that is not carried over has an approved response the packet is a draft, and the final
+inquiries with their answers only where the answer may be made public, and carried-over items apart; then
+the committee's opinions carried to this meeting from earlier ones (前回からの継続事項), with their answers once
+closed here. Until every item that is not carried over has an approved response the packet is a draft, and the final
 packet is refused (R03). The builders of comments/exports/ turn a ``Packet`` into a page, a Word file or
 a CSV file; every word they add comes from ``Packet.labels``, translated by Babel like every other word
 of the service (the catalog's contexts "packet" and "packet column").
@@ -25,6 +26,7 @@ from comments.clock import JAPAN
 from comments.domain import DomainError
 from comments.domain.accounting import account_for_submissions, describe_totals, unaccounted_message
 from comments.domain.masking import masked
+from comments.domain.opinions import opinions_carried_to
 from comments.domain.responses import responses_of
 from comments.extensions import db
 from comments.labels import label
@@ -86,9 +88,23 @@ class PacketConsultation:
 
 
 @dataclass(frozen=True)
+class PacketOpinion:
+    """One of the committee's main opinions raised at an earlier meeting and carried to this one (次回以降),
+    with the city's answer once it is closed here ("" until then)."""
+
+    number: int  # 主な意見（N） at the meeting it was raised at
+    consultation: str  # the consultation's title; "" when the opinion is about none
+    raised_at: str  # the earlier meeting's title
+    raised_on: date
+    body: str
+    answer: str
+
+
+@dataclass(frozen=True)
 class Packet:
     """Everything the packet shows. ``draft`` stays True until every item has an approved response;
-    ``labels`` holds every word the builders add, in ``language``."""
+    ``labels`` holds every word the builders add, in ``language``. ``carried_in`` holds the committee's
+    opinions carried to this meeting from earlier ones (前回からの継続事項)."""
 
     meeting_id: int
     meeting_title: str
@@ -98,6 +114,7 @@ class Packet:
     draft: bool
     language: str
     labels: dict[str, str]
+    carried_in: tuple[PacketOpinion, ...] = ()
 
 
 # The words of the packet, by the key the builders use; ``{name}`` marks a value a builder fills in.
@@ -152,6 +169,19 @@ PACKET_WORDS = {
     "no_items": lazy_pgettext("packet", "No comments were received on this consultation."),
     # {page} and {pages} become Word's PAGE and NUMPAGES fields.
     "footer_page": lazy_pgettext("packet", "{page} / {pages}"),
+    # The committee's opinions carried to this meeting from earlier ones (前回からの継続事項).
+    "carried_in_heading": lazy_pgettext("packet", "Carried over from earlier meetings"),
+    # {number} is the opinion's number at the meeting it was raised at: 主な意見（4）.
+    "opinion_number": lazy_pgettext("packet", "Main opinion ({number})"),
+    "column_raised_at": lazy_pgettext("packet column", "Raised at"),
+    "column_opinion": lazy_pgettext("packet column", "Committee's opinion"),
+    "column_answer": lazy_pgettext("packet column", "City's answer"),
+    # The earlier meeting and its day.
+    "raised_at": lazy_pgettext("packet", "{meeting} ({date})"),
+    # In place of the answer of a carried-over opinion not closed yet.
+    "answer_pending": lazy_pgettext("packet", "(to be answered at this meeting)"),
+    # The CSV's value in the carried-over column for an opinion carried from an earlier meeting.
+    "carried_in_mark": lazy_pgettext("packet", "Carried over from an earlier meeting"),
 }
 
 
@@ -316,7 +346,24 @@ def build_packet(meeting: Meeting, *, final: bool, locale: str, organisation: st
             draft=bool(missing),
             language=locale,
             labels=packet_labels(locale),
+            carried_in=_carried_in(meeting),
         )
+
+
+def _carried_in(meeting: Meeting) -> tuple[PacketOpinion, ...]:
+    """The committee's opinions carried to ``meeting``: waiting for their answer, or closed here with it.
+    Written by the secretariat: a number copied into one by hand never leaves in a packet (R14)."""
+    return tuple(
+        PacketOpinion(
+            number=opinion.number,
+            consultation=opinion.consultation.title if opinion.consultation is not None else "",
+            raised_at=opinion.meeting.title,
+            raised_on=opinion.meeting.held_on,
+            body=masked(opinion.body),
+            answer=masked(opinion.answer) if opinion.answered_meeting_id == meeting.id else "",
+        )
+        for opinion in opinions_carried_to(meeting)
+    )
 
 
 def items_lacking_approval(meeting: Meeting) -> list[tuple[Consultation, list[Item]]]:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import aliased
 from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
+from comments.domain.notifications import notify_response_waiting
 from comments.extensions import db
 from comments.models import (
     Consultation,
@@ -114,6 +115,7 @@ def submit_for_review(response: Response, *, actor: Actor) -> None:
     response.state = ResponseState.in_review
     db.session.flush()
     record_event(actor, "response.submitted", response)
+    notify_response_waiting(response)
 
 
 def comment(response: Response, *, body: str, author: User, actor: Actor) -> ReviewComment:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import selectinload
 from comments import clock
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
+from comments.domain.notifications import notify_items_assigned
 from comments.domain.responses import is_overdue, response_states
 from comments.domain.splitting import coverage_gaps, propose_spans, spans_are_valid
 from comments.extensions import db
@@ -156,7 +157,7 @@ def group_items(items: list[Item], *, gist: str, created_by: User, actor: Actor)
 
 
 def assign_items(items: list[Item], department: Department, *, due_on: date | None, actor: Actor) -> None:
-    """Send items to a department to draft their responses, with a due date."""
+    """Send items to a department to draft their responses, with a due date; its staff are notified."""
     if due_on is not None and due_on < clock.japan_today():
         raise TriageError(_l("The due date is in the past; choose a later day."), field="due_on")
     for item in items:
@@ -165,6 +166,7 @@ def assign_items(items: list[Item], department: Department, *, due_on: date | No
     db.session.flush()
     for item in items:
         record_event(actor, "item.assigned", item, department_id=department.id, due_on=str(due_on) if due_on else None)
+    notify_items_assigned(items, department)
 
 
 def carry_over(item: Item, *, reason: str, actor: Actor) -> None:

@@ -1,5 +1,6 @@
 """The inspection packet as CSV for Excel: UTF-8 with a BOM, CRLF, one row per item with the
-consultation's title first, carried-over rows marked with their reason; a draft starts with a row
+consultation's title first, carried-over rows marked with their reason, then the committee's opinions carried
+to this meeting from earlier ones, marked so, in the same columns; a draft starts with a row
 [案, notice] before the column headings. Every cell goes through the formula neutralisation of
 ``build_csv``."""
 
@@ -7,9 +8,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from comments.domain.packet import Packet, PacketConsultation, PacketRow
+from comments.domain.packet import Packet, PacketConsultation, PacketOpinion, PacketRow
 from comments.exports.csv import build_csv
-from comments.exports.packet_table import inquiry_lines
+from comments.exports.packet_table import inquiry_lines, opinion_number, raised_at
 from comments.text import portable_text
 
 COLUMNS = (
@@ -53,6 +54,21 @@ def _row(consultation: PacketConsultation, row: PacketRow, labels: Mapping[str, 
     ]
 
 
+def _opinion_row(opinion: PacketOpinion, labels: Mapping[str, str]):
+    """An opinion carried to this meeting, in the same columns: its number, the opinion where the gist
+    stands, the answer where the response stands, marked carried in, with the meeting it was raised at."""
+    cells = dict.fromkeys(COLUMNS, "")
+    cells.update(
+        column_consultation=opinion.consultation,
+        column_number=opinion_number(opinion, labels),
+        column_gist=opinion.body,
+        column_response=opinion.answer,
+        column_carried_over=labels["carried_in_mark"],
+        column_reason=raised_at(opinion, labels),
+    )
+    return [portable_text(cells[key]) for key in COLUMNS]
+
+
 def packet_csv(packet: Packet) -> bytes:
     """The packet as the bytes of a .csv file."""
     labels = packet.labels
@@ -63,5 +79,6 @@ def packet_csv(packet: Packet) -> bytes:
     for consultation in packet.consultations:
         lines.extend(_row(consultation, row, labels, None) for row in consultation.rows)
         lines.extend(_row(consultation, row, labels, reason) for row, reason in consultation.carried_over)
+    lines.extend(_opinion_row(opinion, labels) for opinion in packet.carried_in)
     # build_csv calls its first line the header; here that is the draft row when there is one.
     return build_csv(lines[0], lines[1:]).encode("utf-8")

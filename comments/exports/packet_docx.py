@@ -1,5 +1,6 @@
 """The inspection packet as a Word file: A4 landscape, one table per consultation with its header row
-repeated on every page, a table of the items carried over to a later meeting, page numbers in the
+repeated on every page, a table of the items carried over to a later meeting, a table of the committee's
+opinions carried to this meeting from earlier ones (前回からの継続事項), page numbers in the
 footer, and 案 / DRAFT in the header of every page while the packet is a draft."""
 
 from __future__ import annotations
@@ -14,12 +15,14 @@ from comments import clock
 from comments.domain.packet import Packet
 from comments.exports import docx as word
 from comments.exports.packet_table import (
+    CARRIED_IN_COLUMNS,
     CARRIED_OVER_COLUMNS,
     MAIN_COLUMNS,
     MARGIN_MM,
     PAGE_HEIGHT_MM,
     PAGE_WIDTH_MM,
     TEXT_WIDTH_MM,
+    carried_in_cells,
     carried_over_cells,
     fill_label,
     main_cells,
@@ -105,6 +108,13 @@ def packet_docx(packet: Packet) -> bytes:
                 labels,
                 (carried_over_cells(row, reason, labels) for row, reason in consultation.carried_over),
             )
+    if packet.carried_in:
+        word.add_paragraph(
+            document, labels["carried_in_heading"], style="Heading 1", page_break=bool(packet.consultations)
+        )
+        _table(
+            document, CARRIED_IN_COLUMNS, labels, (carried_in_cells(opinion, labels) for opinion in packet.carried_in)
+        )
 
     buffer = io.BytesIO()
     document.save(buffer)

@@ -7,8 +7,10 @@ from flask import render_template
 
 from comments.domain.packet import Packet
 from comments.exports.packet_table import (
+    CARRIED_IN_COLUMNS,
     CARRIED_OVER_COLUMNS,
     MAIN_COLUMNS,
+    carried_in_cells,
     carried_over_cells,
     fill_label,
     main_cells,
@@ -30,5 +32,7 @@ def packet_print(packet: Packet) -> bytes:
         carried_over_columns=[key for key, _width in CARRIED_OVER_COLUMNS],
         main_cells=lambda row: main_cells(row, labels),
         carried_over_cells=lambda row, reason: carried_over_cells(row, reason, labels),
+        carried_in_columns=[key for key, _width in CARRIED_IN_COLUMNS],
+        carried_in_cells=lambda opinion: carried_in_cells(opinion, labels),
     )
     return page.encode("utf-8")

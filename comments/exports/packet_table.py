@@ -8,7 +8,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
-from comments.domain.packet import Packet, PacketInquiry, PacketRow
+from comments.domain.packet import Packet, PacketInquiry, PacketOpinion, PacketRow
 
 PAGE_WIDTH_MM = 297  # A4 landscape
 PAGE_HEIGHT_MM = 210
@@ -33,6 +33,15 @@ CARRIED_OVER_COLUMNS = (
     ("column_kind", 14),
     ("column_gist", 110),
     ("column_reason", 83),
+)
+
+# The committee's opinions carried to this meeting (前回からの継続事項).
+CARRIED_IN_COLUMNS = (
+    ("column_number", 25),
+    ("column_consultation", 45),
+    ("column_raised_at", 45),
+    ("column_opinion", 76),
+    ("column_answer", 76),
 )
 
 _PLACEHOLDER = re.compile(r"\{(\w+)\}")
@@ -104,3 +113,23 @@ def main_cells(row: PacketRow, labels: Mapping[str, str]):
 def carried_over_cells(row: PacketRow, reason: str, labels: Mapping[str, str]):
     """The cells of a carried-over row, in ``CARRIED_OVER_COLUMNS`` order."""
     return (*_leading_cells(row, labels), [(reason, False)])
+
+
+def opinion_number(opinion: PacketOpinion, labels: Mapping[str, str]) -> str:
+    return fill_label(labels["opinion_number"], number=opinion.number)
+
+
+def raised_at(opinion: PacketOpinion, labels: Mapping[str, str]) -> str:
+    return fill_label(labels["raised_at"], meeting=opinion.raised_at, date=date_text(labels, opinion.raised_on))
+
+
+def carried_in_cells(opinion: PacketOpinion, labels: Mapping[str, str]):
+    """The cells of an opinion carried to this meeting, in ``CARRIED_IN_COLUMNS`` order; the answer, or that
+    it is to be given at this meeting."""
+    return (
+        [(opinion_number(opinion, labels), False)],
+        [(opinion.consultation, False)],
+        [(raised_at(opinion, labels), False)],
+        [(opinion.body, False)],
+        [(opinion.answer or labels["answer_pending"], False)],
+    )

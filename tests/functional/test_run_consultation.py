@@ -189,7 +189,9 @@ def test_the_secretariats_path_from_creation_to_closing(client, secretariat, fro
         "consultation.material_attached",
         "consultation.material_attached",
         "consultation.opened",
+        "schedule.step_stamped",  # the comment period's step started (comments/domain/schedule.py)
         "consultation.deadline_extended",
+        "schedule.step_replanned",  # and planned for the new last day
     ]
 
     # Closing before the deadline is refused; after it, the public form says the period has ended.

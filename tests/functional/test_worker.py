@@ -73,5 +73,14 @@ def test_the_worker_sleeps_only_once_every_job_has_caught_up(app, monkeypatch):
 
 
 def test_the_worker_knows_its_jobs_by_name():
-    assert [job.name for job in JOBS] == ["mail", "audit", "audit-head", "search", "campaigns", "retention"]
+    assert [job.name for job in JOBS] == [
+        "mail",
+        "audit",
+        "audit-head",
+        "search",
+        "campaigns",
+        "retention",
+        "notices",
+        "digests",
+    ]
     assert all(job.budget > 0 for job in JOBS)

@@ -4,4 +4,8 @@ from flask import Blueprint
 
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
-from comments.blueprints.auth import password_confirmation, routes  # noqa: E402,F401 - registers the routes on bp
+from comments.blueprints.auth import (  # noqa: E402,F401 - registers the routes on bp
+    notifications,
+    password_confirmation,
+    routes,
+)

@@ -177,7 +177,9 @@ def logout():
 @bp.get("/account")
 @login_required
 def account():
-    return render_template("auth/account.html", logout_form=LogoutForm())
+    from comments.blueprints.auth.notifications import render_account
+
+    return render_account()
 
 
 @bp.route("/password-reset", methods=["GET", "POST"])

@@ -7,4 +7,9 @@ from comments.permissions import guard_blueprint
 bp = Blueprint("committee", __name__, url_prefix="/committee")
 guard_blueprint(bp)
 
-from comments.blueprints.committee import routes  # noqa: E402,F401 - registers the routes on bp
+from comments.blueprints.committee import (  # noqa: E402,F401 - registers the routes on bp
+    council_reports,
+    meetings,
+    minutes,
+    routes,
+)

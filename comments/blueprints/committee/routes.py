@@ -24,6 +24,7 @@ from comments.domain.committee import (
     submit_member_question,
 )
 from comments.domain.intake import read_attachments
+from comments.domain.schedule import schedule_of
 from comments.domain.sections import section_choices
 from comments.domain.uploads import CheckedFile, UnreadableFileError, mask_file, read_file_text, reading_deadline
 from comments.models import Channel, Consultation, Material, Submission
@@ -79,6 +80,7 @@ def _render_consultation(consultation, question_form=None, file_form=None):
         public_materials=[m for m in consultation.materials if m.public],
         question_form=question_form,
         file_form=file_form,
+        schedule=schedule_of(consultation),
     )
 
 

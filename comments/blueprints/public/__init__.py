@@ -4,4 +4,8 @@ from flask import Blueprint
 
 bp = Blueprint("public", __name__)
 
-from comments.blueprints.public import routes  # noqa: E402,F401 - registers the routes on bp
+from comments.blueprints.public import (  # noqa: E402,F401 - registers the routes on bp
+    meetings,
+    minutes,
+    routes,
+)

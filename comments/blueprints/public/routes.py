@@ -30,14 +30,18 @@ from comments.blueprints.views import commit_once, load
 from comments.domain.deadlines import phase, time_remaining
 from comments.domain.intake import (
     PeriodClosedError,
+    PeriodLock,
     SubmissionInvalidError,
     accept_submission,
+    lock_period_on_read,
     prepare_submission,
     read_attachments,
+    read_with_period_lock,
     receipt_mail_withheld,
 )
 from comments.domain.masking import MASK, contains_individual_number
 from comments.domain.receipts import FingerprintedFile, fingerprint_manifest, normalise_receipt_number
+from comments.domain.schedule import public_schedule
 from comments.domain.sections import section_choices
 from comments.domain.uploads import ALLOWED_EXTENSIONS_TEXT
 from comments.extensions import db, limiter
@@ -48,6 +52,8 @@ from comments.transactions import begin_write, end_transaction, read_before_writ
 
 # How many receipts one browser session can reopen (its own submissions only).
 SESSION_RECEIPTS = 20
+# The name of CommentForm.attachments, read before the form is built (_locks_period_on_first_read).
+ATTACHMENTS_FIELD = "attachments"
 
 
 _CONSULTATION_BY_SLUG = select(Consultation).where(Consultation.slug == bindparam("slug"))
@@ -82,6 +88,7 @@ def show_consultation(slug: str):
         consultation=consultation,
         phase=phase(consultation, g.received_at),
         time_left=time_remaining(consultation, g.received_at),
+        schedule=public_schedule(consultation),
     )
 
 
@@ -135,23 +142,44 @@ class FormConsultation:
     closes_at: datetime
     require_name: bool
     require_contact: bool
+    # The period and a receipt number, read under the period lock with the row (``lock_period_on_read``).
+    period_lock: PeriodLock | None = None
 
     is_listed = Consultation.is_listed
 
 
+_FORM_COLUMNS = ("id", "status", "opens_at", "closes_at", "require_name", "require_contact")
 _consultations = Consultation.__table__
-_FORM_CONSULTATION_BY_SLUG = select(*(_consultations.c[name] for name in FormConsultation.__dataclass_fields__)).where(
+_FORM_CONSULTATION_BY_SLUG = select(*(_consultations.c[name] for name in _FORM_COLUMNS)).where(
     _consultations.c.slug == bindparam("slug")
 )
+_FORM_CONSULTATION_LOCKED = lock_period_on_read(_FORM_CONSULTATION_BY_SLUG)
 
 
-def load_form_consultation(slug: str) -> FormConsultation:
-    """What ``load_listed_consultation`` finds, as a ``FormConsultation``; 404 alike."""
-    row = db.session.execute(_FORM_CONSULTATION_BY_SLUG, {"slug": slug}).one_or_none()
-    consultation = None if row is None else FormConsultation(*row)
+def load_form_consultation(slug: str, *, lock_period: bool = False) -> FormConsultation:
+    """What ``load_listed_consultation`` finds, as a ``FormConsultation``; 404 alike. With ``lock_period``, the
+    same statement takes the period lock and draws a receipt number (``PeriodLock``), so that the opinion's
+    transaction reads the consultation once instead of twice."""
+    if not lock_period:
+        row = db.session.execute(_FORM_CONSULTATION_BY_SLUG, {"slug": slug}).one_or_none()
+        consultation = None if row is None else FormConsultation(*row)
+    else:
+        found = read_with_period_lock(_FORM_CONSULTATION_LOCKED, {"slug": slug})
+        consultation = None if found is None else FormConsultation(*found[0], period_lock=found[1])
     if consultation is None or not consultation.is_listed():
         abort(404)
     return consultation
+
+
+def _locks_period_on_first_read() -> bool:
+    """Whether this POST of the form takes the period lock with its first read (``lock_period_on_read``): on
+    PostgreSQL, where that lock keeps out only a close or an extension, never another opinion; and only when
+    no file is attached, as the transaction then ends before the files are read (R40), and the lock with it.
+    SQLite's lock is the write lock every other opinion waits for: taken by ``begin_write``, just before the
+    INSERTs."""
+    if db.session.get_bind().dialect.name != "postgresql":
+        return False
+    return not any(upload.filename for upload in request.files.getlist(ATTACHMENTS_FIELD))
 
 
 def _loaded(consultation: Consultation | FormConsultation) -> Consultation:
@@ -186,7 +214,10 @@ def _render_closed(consultation: Consultation | FormConsultation, status: int):
 @limiter.limit(public_form_posts_per_address, methods=["POST"])
 def submit_comment(slug: str):
     read_before_write()
-    consultation = load_listed_consultation(slug) if request.method == "GET" else load_form_consultation(slug)
+    if request.method == "GET":
+        consultation = load_listed_consultation(slug)
+    else:
+        consultation = load_form_consultation(slug, lock_period=_locks_period_on_first_read())
     if phase(consultation, g.received_at) != "open":
         return _render_closed(consultation, 200 if request.method == "GET" else 403)
     form = CommentForm(consultation=consultation)
@@ -229,6 +260,7 @@ def submit_comment(slug: str):
             received_at=g.received_at,
             actor=request_actor(),
             blob_store=blob_store(),
+            period_lock=consultation.period_lock,
         )
     except PeriodClosedError:
         db.session.rollback()

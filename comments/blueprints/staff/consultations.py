@@ -24,6 +24,7 @@ from comments.blueprints.staff.consultation_forms import (
     InspectionForm,
     MaterialForm,
 )
+from comments.blueprints.staff.schedule import schedule_rows
 from comments.blueprints.uploads import read_uploads
 from comments.blueprints.views import load, post_change, redirect_to
 from comments.clock import JAPAN
@@ -105,7 +106,13 @@ def _render_show(consultation: Consultation, **forms):
     forms.setdefault("extend_form", ExtendDeadlineForm())
     forms.setdefault("inspection_form", _inspection_form(consultation))
     days = period_days(consultation.opens_at, consultation.closes_at)
-    return render_template("staff/consultation_show.html", consultation=consultation, days=days, **forms)
+    return render_template(
+        "staff/consultation_show.html",
+        consultation=consultation,
+        days=days,
+        schedule=schedule_rows(consultation),
+        **forms,
+    )
 
 
 @bp.get("/consultations/<int:consultation_id>")

@@ -16,14 +16,14 @@ from wtforms import SelectChoice
 from comments.blueprints.actors import request_actor
 from comments.blueprints.reauthentication import ask_for_password
 from comments.blueprints.staff import bp
-from comments.blueprints.staff.meeting_forms import MeetingForm
+from comments.blueprints.staff.meeting_forms import ButtonForm, MeetingForm
 from comments.blueprints.views import commit_change, load, post_change
+from comments.domain.meetings import MeetingDetails, record_packet_export, send_meeting_notice, update_meeting
 from comments.domain.meetings import create_meeting as make_meeting
-from comments.domain.meetings import record_packet_export
 from comments.domain.packet import PacketNotReadyError, build_packet, items_lacking_approval
 from comments.exports.packet import PACKET_FORMATS, PacketFormat
 from comments.extensions import db
-from comments.models import Consultation, ConsultationStatus, Meeting
+from comments.models import Consultation, ConsultationStatus, Meeting, MeetingBody
 from comments.permissions import Permission, require
 
 
@@ -46,6 +46,21 @@ def _render_meetings(form: MeetingForm):
     return render_template("staff/meeting_list.html", meetings=meetings, form=form)
 
 
+def _details(form: MeetingForm) -> MeetingDetails:
+    return MeetingDetails(
+        body=MeetingBody(form.body.data),
+        number=form.number.data,
+        starts_at=form.starts_at.data,
+        ends_at=form.ends_at.data,
+        place=form.place.data or "",
+        open_to_public=form.open_to_public.data != "no",
+    )
+
+
+def _chosen_consultations(form: MeetingForm) -> list[Consultation]:
+    return list(db.session.scalars(select(Consultation).where(Consultation.id.in_(form.consultations.data or []))))
+
+
 @bp.get("/meetings")
 @require(Permission.consultation_manage)
 def list_meetings():
@@ -65,12 +80,73 @@ def create_meeting():
         lambda: make_meeting(
             form.title.data,
             form.held_on.data,
-            list(db.session.scalars(select(Consultation).where(Consultation.id.in_(form.consultations.data)))),
+            _chosen_consultations(form),
             actor=request_actor(),
+            details=_details(form),
         ),
         page=lambda: _render_meetings(form),
         then=lambda meeting: url_for("staff.show_meeting", meeting_id=meeting.id),
         done=_l("The meeting is created."),
+    )
+
+
+def _render_edit(meeting: Meeting, form: MeetingForm):
+    return render_template("staff/meeting_edit.html", meeting=meeting, form=form)
+
+
+@bp.route("/meetings/<int:meeting_id>/edit", methods=["GET", "POST"])
+@require(Permission.consultation_manage)
+def edit_meeting(meeting_id: int):
+    """Change what the notice of the meeting says: body, number, title, day, times, place, open or closed."""
+    meeting = load(Meeting, meeting_id)
+    if request.method == "GET":
+        form = MeetingForm(
+            formdata=None,
+            body=meeting.body.value,
+            number=meeting.number,
+            title=meeting.title,
+            held_on=meeting.held_on,
+            starts_at=meeting.starts_at,
+            ends_at=meeting.ends_at,
+            place=meeting.place,
+            open_to_public="yes" if meeting.open_to_public else "no",
+            consultations=[consultation.id for consultation in meeting.consultations],
+        )
+        form.consultations.choices = _consultation_choices()
+        return _render_edit(meeting, form)
+    form = MeetingForm()
+    form.consultations.choices = _consultation_choices()
+    return post_change(
+        form,
+        lambda: update_meeting(
+            meeting,
+            form.title.data,
+            form.held_on.data,
+            _chosen_consultations(form),
+            details=_details(form),
+            actor=request_actor(),
+        ),
+        page=lambda: _render_edit(meeting, form),
+        lock=[meeting],
+        then=url_for("staff.show_meeting", meeting_id=meeting.id),
+        done=_l("The meeting's details are saved."),
+    )
+
+
+@bp.post("/meetings/<int:meeting_id>/notice")
+@require(Permission.consultation_manage)
+def send_notice(meeting_id: int):
+    """Send the notice of the meeting to the committee's members (again, after a change)."""
+    meeting = load(Meeting, meeting_id)
+    return post_change(
+        ButtonForm(),
+        lambda: send_meeting_notice(
+            meeting, link=url_for("committee.show_meeting", meeting_id=meeting.id), actor=request_actor()
+        ),
+        page=None,
+        lock=[meeting],
+        then=url_for("staff.show_meeting", meeting_id=meeting.id),
+        done=lambda count: _l("The notice is sent to %(count)d member(s).", count=count),
     )
 
 

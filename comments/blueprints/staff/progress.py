@@ -12,7 +12,7 @@ from flask_login import current_user
 from comments import clock
 from comments.blueprints.staff import bp
 from comments.blueprints.views import load
-from comments.domain import progress
+from comments.domain import progress, schedule
 from comments.models import Consultation
 from comments.permissions import Permission, require
 
@@ -97,4 +97,5 @@ def show_progress(consultation_id: int):
         linked={row.item_id for row in overdue if current_user.can(Permission.response_review, row)},
         approvals=approvals,
         chart=approval_chart(approvals),
+        slipped_steps=schedule.slipped_steps(today, consultation),
     )

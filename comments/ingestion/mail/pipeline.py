@@ -43,6 +43,7 @@ from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.committee import member_by_token, submit_member_question
 from comments.domain.masking import masked
+from comments.domain.notifications import notify_mail_quarantined
 from comments.domain.uploads import MaskedFile
 from comments.extensions import db
 from comments.ingestion.mail.masked_copy import KeptMessage, ReadAttachment, copy_to_keep, read_attachments
@@ -254,6 +255,8 @@ def ingest_message(
         size=message.size,
         receipt_number=message.submission.receipt_number if message.submission else None,
     )
+    if message.status == InboundStatus.quarantined:
+        notify_mail_quarantined()
     return IngestResult(message=message)
 
 

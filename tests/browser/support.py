@@ -72,6 +72,29 @@ def ensure_staff_account(app, name: str) -> tuple[str, str]:
     return email, STAFF_PASSWORD
 
 
+def sign_in_staff(page, app, name: str) -> str:
+    """Sign the account of ``ensure_staff_account(app, name)`` in through the login and second-factor
+    pages, as a clerk does, and wait for the back office's home; returns its e-mail address."""
+    import pyotp
+
+    from comments import clock
+    from comments.extensions import db
+    from comments.models import User
+
+    email, password = ensure_staff_account(app, name)
+    with app.app_context():
+        secret = db.session.execute(db.select(User.totp_secret).where(User.email == email)).scalar_one()
+    page.goto("/auth/login")
+    page.fill("#email", email)
+    page.fill("#password", password)
+    page.press("#password", "Enter")
+    page.wait_for_url("**/auth/second-factor")
+    page.fill("#code", pyotp.TOTP(secret).at(clock.now()))
+    page.press("#code", "Enter")
+    page.wait_for_url("**/staff/")
+    return email
+
+
 _axe = Axe()
 
 

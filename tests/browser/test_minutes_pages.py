@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import BROWSER_MARKS
-from tests.browser.support import assert_accessible, ensure_staff_account
+from tests.browser.support import assert_accessible, sign_in_staff
 
 pytestmark = BROWSER_MARKS
 
@@ -78,23 +78,7 @@ def _publish(app, meeting_id: int) -> None:
 
 
 def _sign_in_staff(page, live_server, account: str) -> None:
-    import pyotp
-
-    from comments import clock
-    from comments.extensions import db
-    from comments.models import User
-
-    email, password = ensure_staff_account(live_server.app, f"minutes-{account}")
-    with live_server.app.app_context():
-        secret = db.session.execute(db.select(User.totp_secret).where(User.email == email)).scalar_one()
-    page.goto("/auth/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.press("#password", "Enter")
-    page.wait_for_url("**/auth/second-factor")
-    page.fill("#code", pyotp.TOTP(secret).at(clock.now()))
-    page.press("#code", "Enter")
-    page.wait_for_url("**/staff/")
+    sign_in_staff(page, live_server.app, f"minutes-{account}")
 
 
 def _press(page, locator) -> None:

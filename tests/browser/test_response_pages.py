@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import BROWSER_MARKS
-from tests.browser.support import assert_accessible, ensure_staff_account
+from tests.browser.support import assert_accessible, ensure_staff_account, sign_in_staff
 
 pytestmark = BROWSER_MARKS
 
@@ -194,23 +194,7 @@ def _sign_in(page, live_server, name: str) -> None:
     One account per test: a code is accepted once (replays are refused), and both tests may sign in
     within the same 30 seconds.
     """
-    import pyotp
-
-    from comments import clock
-    from comments.extensions import db
-    from comments.models import User
-
-    email, password = ensure_staff_account(live_server.app, name)
-    with live_server.app.app_context():
-        secret = db.session.execute(db.select(User.totp_secret).where(User.email == email)).scalar_one()
-    page.goto("/auth/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.press("#password", "Enter")
-    page.wait_for_url("**/auth/second-factor")
-    page.fill("#code", pyotp.TOTP(secret).at(clock.now()))
-    page.press("#code", "Enter")
-    page.wait_for_url("**/staff/")
+    sign_in_staff(page, live_server.app, name)
 
 
 def _visit(page, path: str) -> None:

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from playwright.sync_api import expect
 
 from tests.browser.conftest import BROWSER_MARKS
-from tests.browser.support import RECEIPT_NUMBER, assert_accessible, ensure_staff_account, write_pdf
+from tests.browser.support import RECEIPT_NUMBER, assert_accessible, sign_in_staff, write_pdf
 
 pytestmark = BROWSER_MARKS
 
@@ -26,23 +26,7 @@ SHOW_URL = re.compile(r".*/staff/consultations/(\d+)$")
 
 
 def _sign_in(page, live_server) -> None:
-    import pyotp
-
-    from comments import clock
-    from comments.extensions import db
-    from comments.models import User
-
-    email, password = ensure_staff_account(live_server.app, "path")
-    with live_server.app.app_context():
-        secret = db.session.execute(db.select(User.totp_secret).where(User.email == email)).scalar_one()
-    page.goto("/auth/login")
-    page.fill("#email", email)
-    page.fill("#password", password)
-    page.press("#password", "Enter")
-    page.wait_for_url("**/auth/second-factor")
-    page.fill("#code", pyotp.TOTP(secret).at(clock.now()))
-    page.press("#code", "Enter")
-    page.wait_for_url("**/staff/")
+    sign_in_staff(page, live_server.app, "path")
     assert_accessible(page, LANGUAGE)
 
 

@@ -54,6 +54,7 @@ def seed_demo_command():
     click.echo(f"Demo consultation {verb}: /consultations/{consultation.slug}")
     verb = "created" if finished_created else "already present"
     click.echo(f"Finished demo consultation {verb} (results published): /consultations/{finished.slug}/results")
+    click.echo("The committee's meetings, papers and published minutes: /meetings")
     if accounts:
         lines = ["Demo accounts (sign in at /auth/login):"]
         for account in accounts:

@@ -1,7 +1,10 @@
 """The demo's second consultation, taken through every later stage: the period closed, the opinions
 triaged, responses drafted by the department and approved by its head, an inquiry to the ministry with a
 confidential answer, the meeting's final packet, the committee's inspection, the results published and one
-line corrected. So a newcomer sees each state on the pages, next to the open demo consultation.
+line corrected; with it the committee's cycle (comments/demo/cycle.py): the 3rd, 4th and 5th meetings, the
+council's, their papers and attendance, the schedule, the 3rd meeting's published minutes, the committee's
+opinions and the report to the council. So a newcomer sees each state on the pages, next to the open demo
+consultation.
 
 Every step goes through the domain functions the pages call, with the demo accounts as the actors, so the
 demo keeps every rule the service keeps (it refuses to build out of order, as the pages do).
@@ -9,7 +12,7 @@ demo keeps every rule the service keeps (it refuses to build out of order, as th
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime, time, timedelta
 
 from flask import current_app
 from sqlalchemy import select
@@ -23,7 +26,7 @@ from comments.domain.deadlines import end_of_day, start_of_day
 from comments.domain.departments import department_named
 from comments.domain.inquiries import record_answer, record_inquiry
 from comments.domain.intake import SubmissionDraft, accept_submission
-from comments.domain.meetings import create_meeting, record_packet_export
+from comments.domain.meetings import MeetingDetails, create_meeting, record_packet_export
 from comments.domain.packet import build_packet
 from comments.domain.publication import correct_published_entry, prepare_results, publish_results
 from comments.domain.responses import approve, response_for, save_draft, submit_for_review
@@ -34,6 +37,9 @@ from comments.models import (
     Consultation,
     ConsultationStatus,
     ItemKind,
+    Material,
+    MaterialKind,
+    MeetingBody,
     ResponseCategory,
     Section,
     SubmitterKind,
@@ -98,8 +104,15 @@ def _on(day, hour: int = 10) -> None:
 
 
 def _seed(blob_store: BlobStore, actor: Actor) -> Consultation:
-    clerk, drafter, head, member = _users(
-        "jimukyoku@example.jp", "kenkohoken@example.jp", "kenkohoken-kacho@example.jp", "iin@example.jp"
+    from comments.demo import cycle
+    from comments.demo.pdf import build_demo_pdf
+
+    clerk, drafter, head, member, chair = _users(
+        "jimukyoku@example.jp",
+        "kenkohoken@example.jp",
+        "kenkohoken-kacho@example.jp",
+        "iin@example.jp",
+        "bukaicho@example.jp",
     )
     today = clock.japan_today()
     opens_on, closes_on = today - timedelta(days=75), today - timedelta(days=46)
@@ -118,11 +131,35 @@ def _seed(blob_store: BlobStore, actor: Actor) -> Consultation:
     )
     for position, (number, heading, page, body) in enumerate(SECTIONS, start=1):
         consultation.sections.append(Section(position=position, number=number, heading=heading, page=page, body=body))
+    pdf = build_demo_pdf(
+        "評価書（案）国民健康保険事務", [f"{number} {heading}（{page}ページ）" for number, heading, page, _ in SECTIONS]
+    )
+    sha256, _created = blob_store.put(pdf)
+    consultation.materials.append(
+        Material(
+            kind=MaterialKind.original,
+            title="評価書（案）原本",
+            filename="hyokasho-an-kokuho.pdf",
+            content_type="application/pdf",
+            size=len(pdf),
+            sha256=sha256,
+            public=True,
+        )
+    )
     db.session.add(consultation)
     db.session.flush()
     record_event(actor, "consultation.seeded", consultation, sections=len(SECTIONS))
     _on(opens_on, 9)
     open_consultation(consultation, actor)
+
+    # The pre-inspection (the 3rd meeting, held the week before) is recorded with its paper and attendance;
+    # its minutes are drafted, circulated, commented on, revised, finalised by the chair and published.
+    pre_inspection = cycle.pre_inspection(
+        consultation, held_on=opens_on - timedelta(days=7), chair=chair, member=member, actor=actor
+    )
+    cycle.minutes_of_pre_inspection(
+        pre_inspection, opens_on=opens_on, clerk=clerk, chair=chair, member=member, actor=actor
+    )
 
     # The comment period: three citizens and a committee member's question.
     received = datetime.combine(opens_on + timedelta(days=10), datetime.min.time()).replace(tzinfo=clock.JAPAN)
@@ -209,13 +246,24 @@ def _seed(blob_store: BlobStore, actor: Actor) -> Consultation:
     # The meeting inspects the final packet; the results are published, and one line corrected.
     _on(closes_on + timedelta(days=15))
     meeting = create_meeting(
-        "第4回 特定個人情報保護評価部会（デモ）", closes_on + timedelta(days=20), [consultation], actor=actor
+        "",
+        closes_on + timedelta(days=20),
+        [consultation],
+        actor=actor,
+        details=MeetingDetails(
+            body=MeetingBody.sub_committee, number=4, starts_at=time(14), ends_at=time(16), place=cycle.PLACE
+        ),
     )
+    # Its agenda and the ministry's confidential answer as a non-public paper; the council's meeting and the
+    # 5th meeting (still to come) planned, and the schedule with them.
+    council, fifth = cycle.plan_later_meetings(consultation, meeting, actor=actor)
     with current_app.test_request_context():
         packet = build_packet(meeting, final=True, locale="ja", organisation=current_app.config["ORGANISATION_NAME"])
     record_packet_export(meeting, fmt="docx", final=True, draft=packet.draft, actor=actor)
     _on(meeting.held_on, 16)
+    cycle.inspection_meeting(consultation, meeting, fifth, chair=chair, member=member, actor=actor)
     record_inspection(consultation, meeting, "回答案を了承する。", actor)
+    cycle.brief_absent_member(meeting, chair=chair, member=member, actor=actor)
     if account_for_submissions(consultation).unaccounted:
         raise RuntimeError("the finished demo left a submission unaccounted for")
     _on(meeting.held_on + timedelta(days=7))
@@ -230,5 +278,9 @@ def _seed(blob_store: BlobStore, actor: Actor) -> Consultation:
         user=clerk,
         actor=actor,
     )
+    # The report to the council, drafted and approved by the chair; then, on today's clock, the open
+    # consultation's schedule and the notice of the 5th meeting.
+    cycle.council_report(consultation, council, chair=chair, actor=actor)
+    cycle.now_and_next(fifth, actor=actor)
     db.session.flush()
     return consultation

@@ -7,9 +7,11 @@ skipped with a reason, or stop the run when ``REQUIRE_BROWSER=1``.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import threading
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -78,11 +80,11 @@ class LiveServer:
         return self.url + path
 
 
-@pytest.fixture(scope="session")
-def live_server(tmp_path_factory):
-    """The app on its own database, migrated and seeded with the demo, served on a free local port."""
-    tmp_dir = tmp_path_factory.mktemp("live")
-    database_url = dbutil.create_database(tmp_dir, "browser")
+@contextlib.contextmanager
+def serve_live(tmp_dir: Path, name: str, seed: Callable[[Flask], None]) -> Iterator[LiveServer]:
+    """The app on its own database, migrated and seeded by ``seed(app)`` (inside an app context, then
+    committed), served on a free local port until the block ends."""
+    database_url = dbutil.create_database(tmp_dir, name)
     try:
         app = create_app(
             TestingConfig,
@@ -93,7 +95,7 @@ def live_server(tmp_path_factory):
         )
         with app.app_context():
             upgrade()
-            seed_demo(blob_store(app), Actor("test"))
+            seed(app)
             db.session.commit()
         server = make_server("127.0.0.1", 0, app, threaded=True)
         thread = threading.Thread(target=server.serve_forever, name="live-server", daemon=True)
@@ -108,6 +110,15 @@ def live_server(tmp_path_factory):
                 db.engine.dispose()
     finally:
         dbutil.drop_database(database_url)
+
+
+@pytest.fixture(scope="session")
+def live_server(tmp_path_factory):
+    """The app on its own database, migrated and seeded with the open demo consultation."""
+    with serve_live(
+        tmp_path_factory.mktemp("live"), "browser", lambda app: seed_demo(blob_store(app), Actor("test"))
+    ) as server:
+        yield server
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,146 @@
+"""The committee's cycle as its users reach it: on the full demo (the open consultation and the finished one
+with its meetings, papers, minutes, opinions and report), the public, the secretariat and the chair each
+follow links from their home page, in Japanese and English, and every page of the cycle they reach has no
+serious axe violation. The pages each role needs must be among those reached by links, not only by URL.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from collections import deque
+from urllib.parse import urljoin, urlsplit
+
+import pyotp
+import pytest
+
+from tests.browser.conftest import BROWSER_MARKS, CHROMIUM_ARGS, TIMEOUT_MS, serve_live  # noqa: F401
+from tests.browser.support import assert_accessible
+
+pytestmark = BROWSER_MARKS
+
+# The pages issue 14 added, by path; axe runs on each one reached.
+CYCLE_PAGES = re.compile(
+    r"^/(meetings(/\d+(/minutes|/papers/\d+)?)?"
+    r"|staff/(meetings(/\d+(/edit|/agenda(/\d+/edit)?|/attendance|/minutes(/edit)?|/opinions))?"
+    r"|opinions/\d+|consultations/\d+/(schedule|council-report)|schedule/slipped)"
+    r"|committee/(meetings/\d+(/minutes|/papers/\d+)?|minutes|consultations/\d+/council-report)"
+    r"|auth/(notifications|account))/?$"
+)
+# What each role must reach by links from its home page.
+MUST_REACH = {
+    "public": [r"^/meetings$", r"^/meetings/\d+$", r"^/meetings/\d+/minutes$"],
+    "jimukyoku@example.jp": [
+        r"^/staff/meetings/\d+$",
+        r"^/staff/meetings/\d+/agenda$",
+        r"^/staff/meetings/\d+/attendance$",
+        r"^/staff/meetings/\d+/minutes$",
+        r"^/staff/meetings/\d+/minutes/edit$",
+        r"^/staff/opinions/\d+$",
+        r"^/staff/consultations/\d+/schedule$",
+        r"^/staff/consultations/\d+/council-report$",
+        r"^/auth/notifications$",
+    ],
+    "bukaicho@example.jp": [
+        r"^/committee/meetings/\d+$",
+        r"^/committee/meetings/\d+/minutes$",
+        r"^/committee/consultations/\d+/council-report$",
+        r"^/auth/notifications$",
+    ],
+}
+START = {"public": "/", "jimukyoku@example.jp": "/staff/", "bukaicho@example.jp": "/committee/"}
+# Files, actions and the language switch (the test keeps one language) are not pages to crawl.
+SKIP = re.compile(r"\.(docx|pdf|csv|xlsx|txt|zip)$|/download|/files/|/materials/|/attachments/|/logout|^/language/")
+MAX_PAGES = 400
+
+
+@pytest.fixture(scope="module")
+def full_demo(tmp_path_factory):
+    """A live server with the whole demo, and the demo accounts' secrets."""
+    accounts = {}
+
+    def seed(app):
+        from comments.demo.accounts import seed_demo_accounts
+        from comments.demo.finished import seed_finished_demo
+        from comments.demo.seed import seed_demo
+        from comments.domain.audit import Actor
+        from comments.storage import blob_store
+
+        seed_demo(blob_store(app), Actor("test"))
+        accounts.update({account.email: account for account in seed_demo_accounts(Actor("test"))})
+        seed_finished_demo(blob_store(app), Actor("test"))
+
+    with serve_live(tmp_path_factory.mktemp("cycle"), "cycle", seed) as server:
+        yield server, accounts
+
+
+def _open(browser, server, language: str):
+    context = browser.new_context(base_url=server.url, locale="ja-JP")
+    context.set_default_timeout(TIMEOUT_MS)
+    context.add_cookies([{"name": "lang", "value": language, "url": server.url}])
+    page = context.new_page()
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: page.csp_violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    return context, page
+
+
+def _sign_in(page, account) -> None:
+    page.goto("/auth/login")
+    page.fill("#email", account.email)
+    page.fill("#password", account.password)
+    page.press("#password", "Enter")
+    page.wait_for_load_state()
+    # A code is accepted once: the same account signed in a moment ago may have used this step's, so the
+    # next step's (within the window the server allows) is tried after it.
+    for later in (0, 30):
+        if "/auth/second-factor" not in page.url:
+            break
+        page.fill("#code", pyotp.TOTP(account.totp_secret).at(time.time() + later))
+        page.press("#code", "Enter")
+        page.wait_for_load_state()
+    assert "/auth/login" not in page.url and "/auth/second-factor" not in page.url, page.url
+
+
+def _crawl(page, context, server, start: str, language: str) -> set[str]:
+    """Follow same-site links breadth first from ``start``; axe on every cycle page. Returns the paths seen."""
+    seen: set[str] = set()
+    queue = deque([start])
+    while queue and len(seen) < MAX_PAGES:
+        target = queue.popleft()
+        path = urlsplit(target).path
+        if target in seen or SKIP.search(path):
+            continue
+        seen.add(target)
+        answer = context.request.get(target)
+        assert answer.status < 400, f"{target} answered {answer.status} ({language})"
+        if "text/html" not in answer.headers.get("content-type", ""):
+            continue
+        page.goto(target)
+        if CYCLE_PAGES.match(path):
+            assert_accessible(page, language)
+        for href in page.eval_on_selector_all("a[href]", "links => links.map(a => a.getAttribute('href'))"):
+            absolute = urljoin(server.url + target, href)
+            parts = urlsplit(absolute)
+            # Filters, sorting and paging (query strings) lead to the same pages again: one visit each.
+            if parts.netloc != urlsplit(server.url).netloc or parts.path.startswith("/static/") or parts.query:
+                continue
+            queue.append(parts.path)
+    return {urlsplit(target).path for target in seen}
+
+
+@pytest.mark.parametrize("language", ["ja", "en"])
+@pytest.mark.parametrize("who", list(START))
+def test_every_page_of_the_cycle_is_reached_by_links_and_passes_axe(browser, full_demo, who, language):
+    server, accounts = full_demo
+    context, page = _open(browser, server, language)
+    try:
+        if who != "public":
+            _sign_in(page, accounts[who])
+        reached = _crawl(page, context, server, START[who], language)
+    finally:
+        context.close()
+    missing = [pattern for pattern in MUST_REACH[who] if not any(re.match(pattern, path) for path in reached)]
+    assert not missing, f"{who} reaches no page like {missing} by links from {START[who]} ({language})"

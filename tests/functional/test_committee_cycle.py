@@ -362,6 +362,9 @@ def test_the_seeds_cycle_runs_through_the_pages(app, client, frozen_clock):
     step = step_of(consultation, StepKind.comment_period)
     assert (step.state, step.done_on) == (StepState.done, date(2015, 7, 21))
     assert "2015年7月21日" in page(staff, f"/staff/consultations/{consultation.id}/schedule")
+    # The absent member's note no longer offers the deadline as still to come.
+    home = page(signed_in(app, absent), "/committee/")
+    assert "質問期限（2015年7月21日" in home and "期限後のものとして扱います" in home
 
     # ⑤ The secretariat revises the minutes after the member's remark: a new version, compared.
     assert MEMBER_REMARK in page(staff, staff_minutes)

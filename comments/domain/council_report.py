@@ -26,6 +26,7 @@ from comments.domain import DomainError
 from comments.domain.accounting import account_for_submissions
 from comments.domain.audit import Actor, record_event
 from comments.domain.masking import masked
+from comments.domain.notifications import notify_report_waiting
 from comments.domain.opinions import opinions_about
 from comments.domain.schedule import stamp_step, step_of
 from comments.extensions import db
@@ -237,6 +238,8 @@ def draft_report(
         action = "council_report.reassembled"
     db.session.flush()
     record_event(actor, action, report, consultation=consultation.id, opinions=len(report_opinions(consultation)))
+    if action == "council_report.drafted":
+        notify_report_waiting(report)
     return report
 
 

@@ -70,6 +70,7 @@ KINDS: dict[str, object] = {
     "response.approval_waiting": _l("A response to item No. {number} of {consultation} waits for approval"),
     "mail.quarantined": _l("A mail was held for checking ({count} waiting)"),
     "step.slipped": _l("{step} of {consultation} is past its planned date ({planned})"),
+    "report.approval_waiting": _l("The report to the council on {consultation} waits for the chair's approval"),
 }
 
 # Params holding a date (ISO, as ``date.isoformat()`` writes it), shown as a calendar day in the reader's
@@ -577,3 +578,16 @@ def _send_digest(user: User, cutoff: datetime, *, actor: Actor) -> int:
     db.session.flush()
     record_event(actor, "notification.digest_mailed", user, count=len(notices), delivered=address is not None)
     return 1
+
+
+def notify_report_waiting(report) -> list[Notification]:
+    """The chair, when the secretariat has drafted the report to the council: it waits for their approval in the
+    portal. Once per report (a redraft of its text is the same report still waiting)."""
+    chairs = _holders_of(*roles_with(Permission.council_report_approve))
+    return notify(
+        chairs,
+        "report.approval_waiting",
+        params={"consultation": report.consultation.title},
+        link=path_for("committee.show_council_report", consultation_id=report.consultation_id),
+        dedupe_key=f"council-report:{report.id}",
+    )

@@ -24,6 +24,7 @@ from comments.models import (
     CouncilReport,
     CouncilReportState,
     MeetingBody,
+    Notification,
     StepKind,
     StepState,
 )
@@ -146,6 +147,20 @@ def test_the_draft_holds_the_consultation_the_opinions_the_answers_and_the_resul
     assert OPINION_2 in page and ANSWER_2 in page
     events = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("council_report.%"))).all()
     assert events == ["council_report.drafted"]
+
+
+def test_the_chair_is_told_a_drafted_report_waits_for_approval_once(client, story):
+    chair = make_user(Role.chair, email="chair-notice@example.jp")
+    member = make_user(Role.member, email="member-notice@example.jp")
+    sign_in(client, story["clerk"])
+    report = drafted(client, story)
+    consultation = story["consultation"]
+    post(client, report_url(consultation), report_url(consultation) + "/draft")  # assembled again: no second notice
+    notices = db.session.scalars(select(Notification).where(Notification.kind == "report.approval_waiting")).all()
+    assert [notice.user_id for notice in notices] == [chair.id]
+    assert member.id not in {notice.user_id for notice in notices}
+    assert notices[0].link == report_url(consultation, "committee")
+    assert notices[0].dedupe_key == f"council-report:{report.id}"
 
 
 def test_the_secretariat_edits_the_draft_and_hostile_input_is_refused(client, story):

@@ -61,7 +61,9 @@ def test_secretariat_needs_the_second_factor(client):
     assert client.get("/staff/").status_code == 200
 
 
-def test_a_code_cannot_be_used_twice(app, client):
+def test_a_code_cannot_be_used_twice(app, client, frozen_clock):
+    # The clock stands still: otherwise a 30-second step may end between the two sign-ins, and the second
+    # would send the next step's code, rightly accepted (this failed once on CI).
     clerk = make_user(Role.secretariat)
     assert sign_in(client, clerk).status_code == 303
     sign_out(client)

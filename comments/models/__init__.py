@@ -54,10 +54,21 @@ from comments.models.submission import (
     SubmitterKind,
     TranscriptionCheck,
 )
-from comments.models.user import AccountReview, Department, User, UserRole, UserSession
+from comments.models.user import (
+    AccountInvitation,
+    AccountReview,
+    AccountTransfer,
+    Department,
+    SecondFactorReset,
+    User,
+    UserRole,
+    UserSession,
+)
 
 __all__ = [
+    "AccountInvitation",
     "AccountReview",
+    "AccountTransfer",
     "AgendaItem",
     "Attachment",
     "Attendance",
@@ -107,6 +118,7 @@ __all__ = [
     "ResultsChange",
     "ReviewComment",
     "SamePurportGroup",
+    "SecondFactorReset",
     "Section",
     "SimilarText",
     "StepKind",

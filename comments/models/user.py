@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from flask_login import UserMixin
-from sqlalchemy import ForeignKey, String, Text, UniqueConstraint, false
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from comments import clock
@@ -115,3 +115,102 @@ class AccountReview(db.Model):
     reviewed_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
     accounts_reviewed: Mapped[int]
     note: Mapped[str] = mapped_column(Text, default="")
+
+
+class AccountInvitation(db.Model):
+    """An account offered by mail (R20): the invitee opens a one-time link, chooses a password and, where the
+    roles need one, sets up the second factor; the account exists from then on. Only a SHA-256 hash of the
+    link's token is kept, so a copy of the database opens no invitation. Pending while not accepted, not
+    cancelled and not expired; a resent invitation has a new token and the old link stops working."""
+
+    __tablename__ = "account_invitations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)  # lower-case, as users.email
+    display_name: Mapped[str] = mapped_column(String(200))
+    # Role names (Role values), granted when the account is made.
+    roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    invited_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    accepted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the account it became
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    department: Mapped[Department | None] = relationship()
+    invited_by: Mapped[User] = relationship(foreign_keys=[invited_by_id])
+
+    @property
+    def offered_roles(self) -> list[Role]:
+        return [Role(value) for value in self.roles]
+
+    def is_pending(self, now: datetime) -> bool:
+        return self.accepted_at is None and self.cancelled_at is None and now < self.expires_at
+
+
+class AccountTransfer(db.Model):
+    """A person's move to another post (異動), recorded by an administrator. On ``effective_on`` the account
+    keeps only ``kept_roles`` and ``kept_department_id`` (what the new post needs; nothing by default) and
+    every open session ends. Recorded ahead (an announced 4月1日 transfer), it waits until carried out."""
+
+    __tablename__ = "account_transfers"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    effective_on: Mapped[date]  # a day in Japan
+    new_post: Mapped[str] = mapped_column(String(300), default="")
+    kept_roles: Mapped[list[str]] = mapped_column(JSON, default=list)
+    kept_department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"))
+    recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    carried_out_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Who carried it out; None with carried_out_at set: the worker did, on the day.
+    carried_out_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    kept_department: Mapped[Department | None] = relationship()
+    recorded_by: Mapped[User] = relationship(foreign_keys=[recorded_by_id])
+
+    @property
+    def roles_kept(self) -> list[Role]:
+        return [Role(value) for value in self.kept_roles]
+
+    @property
+    def pending(self) -> bool:
+        return self.carried_out_at is None and self.cancelled_at is None
+
+
+class SecondFactorReset(db.Model):
+    """Clearing an account's second factor (a lost phone) takes two administrators: one asks, with the
+    reason, and another confirms; neither may be the account's owner. A request not confirmed in time lapses."""
+
+    __tablename__ = "second_factor_resets"
+    __table_args__ = (
+        CheckConstraint(
+            "confirmed_by_id IS NULL OR (confirmed_by_id <> requested_by_id AND confirmed_by_id <> user_id)",
+            name="two_people",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=clock.now)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    confirmed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+    requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
+
+    def is_pending(self, now: datetime) -> bool:
+        return self.confirmed_at is None and self.cancelled_at is None and now < self.expires_at

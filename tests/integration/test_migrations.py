@@ -146,3 +146,55 @@ def test_approver_roles_are_taken_after_the_migration_and_withdrawn_on_downgrade
         assert roles == ["secretariat"], "the approver grants go; the account keeps its other roles"
         assert not _role_taken("city_approver", user_id)
         db.session.commit()
+
+
+BEFORE_ACCOUNT_ADMINISTRATION = "e4c7a1b9d2f3"
+ACCOUNT_ADMINISTRATION = "d6251d56a051"
+ADMINISTRATION_TABLES = {"account_invitations", "account_transfers", "second_factor_resets"}
+RESET_ROW = (
+    "INSERT INTO second_factor_resets (user_id, reason, requested_by_id, requested_at, expires_at, confirmed_by_id)"
+    " VALUES (:user_id, 'lost', :requested_by, '2026-12-01 00:00:00', '2026-12-02 00:00:00', :confirmed_by)"
+)
+
+
+def _tables() -> set[str]:
+    return set(inspect(db.session.connection()).get_table_names())
+
+
+def _reset_taken(user_id: int, requested_by: int, confirmed_by: int | None) -> bool:
+    try:
+        with db.session.begin_nested():
+            db.session.execute(
+                text(RESET_ROW), {"user_id": user_id, "requested_by": requested_by, "confirmed_by": confirmed_by}
+            )
+    except IntegrityError:
+        return False
+    return True
+
+
+def test_account_administration_tables_come_and_go_and_two_people_reset_a_second_factor(fresh_app):
+    with fresh_app.app_context():
+        upgrade(revision=BEFORE_ACCOUNT_ADMINISTRATION)
+        for email in ("a@example.jp", "b@example.jp", "c@example.jp"):
+            db.session.execute(
+                text(
+                    "INSERT INTO users (email, display_name, password_hash, totp_enabled, active, created_at)"
+                    " VALUES (:email, 'x', 'x', true, true, '2026-06-01 00:00:00')"
+                ),
+                {"email": email},
+            )
+        owner, asker, confirmer = db.session.execute(text("SELECT id FROM users ORDER BY id")).scalars().all()
+        assert not ADMINISTRATION_TABLES & _tables()
+        db.session.commit()
+
+        upgrade(revision=ACCOUNT_ADMINISTRATION)
+        assert _tables() >= ADMINISTRATION_TABLES
+        assert _reset_taken(owner, asker, None) and _reset_taken(owner, asker, confirmer)
+        assert not _reset_taken(owner, asker, asker), "the one who asked does not confirm"
+        assert not _reset_taken(owner, asker, owner), "nor does the account's owner"
+        db.session.commit()
+
+        downgrade(revision=BEFORE_ACCOUNT_ADMINISTRATION)
+        assert not ADMINISTRATION_TABLES & _tables()
+        assert db.session.execute(text("SELECT count(*) FROM users")).scalar_one() == 3, "the accounts stay"
+        db.session.commit()

@@ -22,7 +22,8 @@ from comments.permissions import Permission, Role, require
 NO_DEPARTMENT = ""
 
 
-def _offer_choices(form: RolesForm) -> None:
+def offer_role_choices(form) -> None:
+    """Every role and every department (and none) as the choices of ``form``'s ``roles`` and ``department_id``."""
     form.roles.choices = [SelectChoice(role.value, label(role)) for role in Role]
     departments = db.session.scalars(select(Department).order_by(Department.name)).all()
     form.department_id.choices = [
@@ -31,12 +32,12 @@ def _offer_choices(form: RolesForm) -> None:
     ]
 
 
-def _chosen_department(form: RolesForm) -> Department | None:
+def chosen_department(form) -> Department | None:
     value = form.department_id.data or NO_DEPARTMENT
     return None if value == NO_DEPARTMENT else db.session.get(Department, int(value))
 
 
-def _load_other_account(user_id: int) -> User:
+def load_other_account(user_id: int) -> User:
     """The account, or 404; an administrator's own roles are changed by another administrator, so nobody
     grants themselves a role or takes away the last administrator's by mistake."""
     return load(User, user_id, visible=lambda user: user.id != current_user.id)
@@ -46,9 +47,9 @@ def _load_other_account(user_id: int) -> User:
 @require(Permission.account_manage)
 def edit_account_roles(user_id: int):
     """Grant and withdraw the roles of an account, and set its department."""
-    user = _load_other_account(user_id)
+    user = load_other_account(user_id)
     form = RolesForm()
-    _offer_choices(form)
+    offer_role_choices(form)
 
     def page():
         return render_template("admin/account_roles.html", user=user, form=form)
@@ -59,14 +60,14 @@ def edit_account_roles(user_id: int):
             lambda: change_roles(
                 user,
                 roles={Role(value) for value in form.roles.data or []},
-                department=_chosen_department(form),
+                department=chosen_department(form),
                 actor=request_actor(),
             ),
             page=page,
             lock=[user],
             field=form.roles,
             renamed={"department": "department_id"},
-            then=url_for("admin.list_accounts"),
+            then=url_for("admin.show_account", user_id=user.id),
             done=_l("The roles of %(name)s are saved.", name=user.display_name),
         )
     form.roles.data = sorted(role.value for role in user.roles)

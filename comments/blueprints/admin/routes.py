@@ -1,4 +1,5 @@
-"""Account administration: every account with its roles and last login; deactivation ends its sessions."""
+"""Account administration: every account with its roles and last login, one account's page, the periodic
+review; deactivation ends its sessions. The audit trail's review is here too."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
+from comments import clock
 from comments.blueprints.actors import request_actor
 from comments.blueprints.admin import bp
 from comments.blueprints.admin.forms import AuditFilterForm, AuditReviewForm, ConfirmForm, ReviewForm
@@ -15,6 +17,7 @@ from comments.blueprints.views import commit_change, load, post_change, redirect
 from comments.domain.accounts import (
     active_session_count,
     deactivate_user,
+    dormant_accounts,
     last_account_review,
     record_account_review,
 )
@@ -22,6 +25,7 @@ from comments.domain.audit import record_event
 from comments.domain.audit_review import (
     CSV_HEADER,
     AuditFilter,
+    People,
     export_rows,
     find_events,
     flag_unusual,
@@ -29,24 +33,68 @@ from comments.domain.audit_review import (
     record_audit_review,
 )
 from comments.domain.deadlines import end_of_day, start_of_day
+from comments.domain.invitations import open_invitations
+from comments.domain.second_factor_resets import waiting_second_factor_resets
+from comments.domain.transfers import recent_transfers, waiting_transfers
 from comments.exports.csv import build_csv
 from comments.extensions import db
-from comments.models import User
+from comments.models import AccountTransfer, SecondFactorReset, User
 from comments.permissions import Permission, require
 
 
 @bp.get("/accounts")
 @require(Permission.account_manage)
 def list_accounts():
-    """Every account with its roles, last sign-in and open sessions, and the last periodic review."""
+    """The administrator's home: every account with its roles, last sign-in and open sessions, the invitations
+    waiting, the second-factor resets waiting for a second administrator, and the last periodic review."""
     users = db.session.execute(select(User).order_by(User.email)).scalars().all()
     return render_template(
         "admin/account_list.html",
         users=users,
-        form=ConfirmForm(),
-        review_form=ReviewForm(),
         last_review=last_account_review(),
         open_sessions={user.id: active_session_count(user) for user in users},
+        invitations=open_invitations(),
+        resets=waiting_second_factor_resets(),
+        waiting_transfer_count=len(waiting_transfers()),
+        now=clock.now(),
+    )
+
+
+@bp.get("/accounts/<int:user_id>")
+@require(Permission.account_manage)
+def show_account(user_id: int):
+    """One account: its roles and department, and what an administrator can do with it (change the roles,
+    record a transfer, reset the second factor, deactivate), with its transfers and second-factor resets."""
+    user = load(User, user_id)
+    transfers = db.session.scalars(
+        select(AccountTransfer).where(AccountTransfer.user_id == user.id).order_by(AccountTransfer.id.desc())
+    ).all()
+    resets = db.session.scalars(
+        select(SecondFactorReset).where(SecondFactorReset.user_id == user.id).order_by(SecondFactorReset.id.desc())
+    ).all()
+    return render_template(
+        "admin/account_show.html",
+        user=user,
+        open_sessions=active_session_count(user),
+        transfers=transfers,
+        resets=resets,
+        now=clock.now(),
+    )
+
+
+@bp.get("/accounts/review")
+@require(Permission.account_manage)
+def show_account_review():
+    """The periodic review: accounts not used for 90 days, transfers not carried out yet, the transfers
+    carried out, and the record that every account and role was reviewed."""
+    return render_template(
+        "admin/account_review.html",
+        dormant=dormant_accounts(),
+        waiting=waiting_transfers(),
+        transfers=recent_transfers(),
+        review_form=ReviewForm(),
+        last_review=last_account_review(),
+        today=clock.japan_today(),
     )
 
 
@@ -58,7 +106,7 @@ def review_accounts():
         form,
         lambda: record_account_review(current_user, form.note.data, request_actor()),
         page=None,
-        then=url_for("admin.list_accounts"),
+        then=url_for("admin.show_account_review"),
         done=_l("The review of all accounts is recorded."),
     )
 
@@ -105,6 +153,7 @@ def review_audit():
         form=form,
         events=find_events(audit_filter),
         flags=flag_unusual(audit_filter),
+        people=People(),
         reviews=recent_reviews(),
         review_form=review_form,
         export_url=_export_url(),

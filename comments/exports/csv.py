@@ -7,13 +7,13 @@ import io
 from collections.abc import Iterable
 
 # A cell a spreadsheet would take as a formula starts with one of these.
-_FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value) -> str:
     """The cell as text; one that would start a formula gets a leading apostrophe."""
     text = "" if value is None else str(value)
-    return "'" + text if text.startswith(_FORMULA_STARTS) else text
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
 
 
 def build_csv(header: list[str], rows: Iterable[Iterable]) -> str:

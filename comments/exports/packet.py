@@ -10,6 +10,8 @@ from comments.domain.packet import Packet
 from comments.exports.packet_csv import packet_csv
 from comments.exports.packet_docx import packet_docx
 from comments.exports.packet_print import packet_print
+from comments.exports.packet_xlsx import packet_xlsx
+from comments.exports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
 
 
 @dataclass(frozen=True)
@@ -31,5 +33,6 @@ PACKET_FORMATS: dict[str, PacketFormat] = {
             download=True,
         ),
         PacketFormat("csv", "text/csv; charset=utf-8", packet_csv, download=True),
+        PacketFormat("xlsx", XLSX_MEDIA_TYPE, packet_xlsx, download=True),
     )
 }

@@ -69,16 +69,23 @@ def _opinion_row(opinion: PacketOpinion, labels: Mapping[str, str]):
     return [portable_text(cells[key]) for key in COLUMNS]
 
 
+def packet_rows(packet: Packet) -> tuple[list[str], list[list[str]]]:
+    """The column headings and the rows of the packet as a table (the CSV's and the Excel file's)."""
+    labels = packet.labels
+    rows: list[list[str]] = []
+    for consultation in packet.consultations:
+        rows.extend(_row(consultation, row, labels, None) for row in consultation.rows)
+        rows.extend(_row(consultation, row, labels, reason) for row, reason in consultation.carried_over)
+    rows.extend(_opinion_row(opinion, labels) for opinion in packet.carried_in)
+    return [labels[key] for key in COLUMNS], rows
+
+
 def packet_csv(packet: Packet) -> bytes:
     """The packet as the bytes of a .csv file."""
     labels = packet.labels
-    lines: list[list] = []
-    if packet.draft:
-        lines.append([labels["draft_mark"], labels["draft_notice"]])
-    lines.append([labels[key] for key in COLUMNS])
-    for consultation in packet.consultations:
-        lines.extend(_row(consultation, row, labels, None) for row in consultation.rows)
-        lines.extend(_row(consultation, row, labels, reason) for row, reason in consultation.carried_over)
-    lines.extend(_opinion_row(opinion, labels) for opinion in packet.carried_in)
+    header, rows = packet_rows(packet)
+    lines: list[list] = [[labels["draft_mark"], labels["draft_notice"]]] if packet.draft else []
+    lines.append(header)
+    lines.extend(rows)
     # build_csv calls its first line the header; here that is the draft row when there is one.
     return build_csv(lines[0], lines[1:]).encode("utf-8")

@@ -1,9 +1,10 @@
-"""Posting the public comment form the way a browser does."""
+"""Posting the public comment form the way a browser does, and reading the Excel files the back office gives."""
 
 from __future__ import annotations
 
 import io
 
+from openpyxl import load_workbook
 from sqlalchemy import func, select
 
 from comments.blueprints import refusals
@@ -42,3 +43,9 @@ def count_rows() -> dict[str, int]:
     not_a_refusal = AuditEvent.action.not_in(refusals.ACTIONS)
     counts["audit_events"] = db.session.scalar(select(func.count()).select_from(AuditEvent).where(not_a_refusal))
     return counts
+
+
+def xlsx_rows(data: bytes) -> list[list[str]]:
+    """The cells of an Excel file's only sheet, row by row, as text ("" for an empty cell)."""
+    sheet = load_workbook(io.BytesIO(data)).active
+    return [["" if value is None else str(value) for value in row] for row in sheet.iter_rows(values_only=True)]

@@ -22,10 +22,21 @@ cleanup() { kill "${pids[@]}" 2>/dev/null || true; }
 trap cleanup EXIT INT TERM
 "$BIN/python" -m aiosmtpd -n -c aiosmtpd.handlers.Debugging stdout -l "127.0.0.1:$SMTP_PORT" &
 pids+=($!)
+# The mail the seed queued is sent (and printed) before the worker starts, so the pages to start from are
+# printed after it rather than lost among it.
+"$BIN/python" -c 'import socket, sys, time
+for _ in range(100):
+    try:
+        socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2).close()
+        break
+    except OSError:
+        time.sleep(0.1)' "$SMTP_PORT"
+"$BIN/flask" outbox send --once
 "$BIN/flask" worker --interval 2 &
 pids+=($!)
 echo
-echo "  Open http://$HOST:$PORT/ : the demo consultation is open for comments."
+"$BIN/flask" demo-pages --base-url "http://$HOST:$PORT"
+echo
 echo "  Mail the outbox worker sends is printed here by a local SMTP server on 127.0.0.1:$SMTP_PORT."
 echo "  Ctrl+C stops everything."
 echo

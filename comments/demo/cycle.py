@@ -1,7 +1,8 @@
 """The committee's cycle in the demo (issue 14): the finished consultation's meetings as the committee holds
 them, its schedule, the minutes of the pre-inspection with a passage not disclosed, the committee's opinions
 at the inspection (one carried to the next meeting, still to come), and the report to the council approved
-by the chair; the open consultation's schedule up to its inspection at that next meeting.
+by the chair; the open consultation's schedule up to its inspection at that next meeting, which also takes up
+the consultation being answered (comments/demo/stages.py).
 
 Called by comments/demo/finished.py while it takes the finished consultation through its stages, with the
 server's clock moved to the day of each step: every step goes through the domain functions the pages call,
@@ -16,6 +17,7 @@ from flask import current_app
 from sqlalchemy import select
 
 from comments import clock
+from comments.demo.stages import responding_demo
 from comments.domain.agenda import add_agenda_item
 from comments.domain.attendance import AttendanceEntry, record_attendance
 from comments.domain.audit import Actor
@@ -43,6 +45,9 @@ INSPECTION_AGENDA = "特定個人情報保護評価書（全項目評価書）�
 CARRIED_AGENDA = "前回からの継続事項について（国民健康保険事務）"
 COUNCIL_AGENDA = "特定個人情報保護評価部会からの報告について"
 OPEN_INSPECTION_AGENDA = "特定個人情報保護評価書（全項目評価書）の第三者点検について（後期高齢者医療事務）"
+RESPONDING_INSPECTION_AGENDA = (
+    "特定個人情報保護評価書（全項目評価書）の第三者点検について（特定健康診査・特定保健指導事務）"
+)
 PUBLIC_PAPER_TITLE = "評価書（案）国民健康保険事務"
 CONFIDENTIAL_PAPER_TITLE = "総務省からの回答（非公開）"
 
@@ -185,6 +190,9 @@ def plan_later_meetings(consultation: Consultation, inspection: Meeting, *, acto
     open_demo = _open_demo()
     if open_demo is not None:
         following.append(open_demo)
+    responding = responding_demo()
+    if responding is not None:
+        following.append(responding)
     fifth = create_meeting(
         "",
         real_today + timedelta(days=40),
@@ -196,6 +204,8 @@ def plan_later_meetings(consultation: Consultation, inspection: Meeting, *, acto
     )
     if open_demo is not None:
         add_agenda_item(fifth, OPEN_INSPECTION_AGENDA, open_demo, actor=actor)
+    if responding is not None:
+        add_agenda_item(fifth, RESPONDING_INSPECTION_AGENDA, responding, actor=actor)
     add_agenda_item(fifth, CARRIED_AGENDA, consultation, actor=actor)
     _plan(consultation, StepKind.inspection, inspection.held_on, inspection, actor)
     _plan(consultation, StepKind.council_report, council.held_on, council, actor)
@@ -269,6 +279,9 @@ def now_and_next(fifth: Meeting, *, actor: Actor) -> None:
         _plan(open_demo, StepKind.council_report, fifth.held_on + timedelta(days=20), None, actor)
         _plan(open_demo, StepKind.submission, fifth.held_on + timedelta(days=35), None, actor)
         _plan(open_demo, StepKind.publication, fifth.held_on + timedelta(days=50), None, actor)
+    responding = responding_demo()
+    if responding is not None and responding in fifth.consultations:
+        _plan(responding, StepKind.inspection, fifth.held_on, fifth, actor)
     send_meeting_notice(fifth, link=_committee_link(fifth), actor=actor)
 
 

@@ -160,5 +160,6 @@ def test_the_demo_shows_the_committees_cycle_from_the_public_meetings_page(app, 
     # Running it again builds nothing twice.
     again = app.test_cli_runner().invoke(args=["seed-demo"])
     assert again.exit_code == 0, again.output
-    assert db.session.scalar(select(func.count()).select_from(Meeting)) == 4
+    # The 3rd, 4th and 5th meetings, the council's, and the special meeting of the inspected demo consultation.
+    assert db.session.scalar(select(func.count()).select_from(Meeting)) == 5
     assert db.session.scalar(select(func.count()).select_from(Minutes)) == 1

@@ -27,6 +27,7 @@ from comments.extensions import db
 from comments.storage import blob_store
 from config import TestingConfig
 from tests import dbutil
+from tests.browser.results import RECORDER, WRITE_VARIABLE, writing_requested
 
 SYSTEM_CHROMIUM = "/usr/bin/chromium"
 # The machine's network is closed: without these Chromium stalls on refused background connections.
@@ -57,6 +58,18 @@ def chromium_path() -> str | None:
 
 def browser_required() -> bool:
     return os.environ.get("REQUIRE_BROWSER") == "1"
+
+
+def pytest_configure(config):
+    """The results file is written by one process that saw every page: xdist workers each see a part."""
+    if writing_requested() and hasattr(config, "workerinput"):
+        raise pytest.UsageError(f"{WRITE_VARIABLE}=1 needs the browser tests in one process: run with -n 0")
+
+
+def pytest_sessionfinish(session, exitstatus):
+    """With ACCESSIBILITY_RESULTS_WRITE=1, a run that passed rewrites the committed results file."""
+    if writing_requested() and exitstatus == 0 and RECORDER.pages:
+        RECORDER.write()
 
 
 def pytest_collection_modifyitems(config, items):
@@ -93,6 +106,7 @@ def serve_live(tmp_dir: Path, name: str, seed: Callable[[Flask], None]) -> Itera
             ATTACHMENT_STORAGE=Path(tmp_dir) / "instance" / "attachments",
             MAIL_PORT=1,  # receipt mails only go to the outbox here; nothing may reach a real server
         )
+        RECORDER.url_map = app.url_map  # pages are recorded by the route that answered them
         with app.app_context():
             upgrade()
             seed(app)

@@ -8,7 +8,7 @@ PORT ?= 5000
 TEST_DATABASE_URL ?= postgresql://127.0.0.1:5432/postgres
 PYTEST_ARGS ?= -n 2
 
-.PHONY: run test lint translations extract-messages clean
+.PHONY: run totp test accessibility-results lint translations extract-messages clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -21,10 +21,20 @@ translations: $(STAMP)
 
 extract-messages: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext -k lazy_pgettext:1c,2 --no-location --sort-output -o translations/messages.pot .
-	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching
+	$(BIN)/pybabel update -i translations/messages.pot -d translations --no-fuzzy-matching --ignore-obsolete --width 120
 
 run: $(STAMP) translations
 	HOST=$(HOST) PORT=$(PORT) BIN=$(BIN) bash scripts/run-demo.sh
+
+# A demo account's current second-factor code: `make totp EMAIL=jimukyoku@example.jp`.
+totp:
+	@test -n "$(EMAIL)" || { echo "Usage: make totp EMAIL=jimukyoku@example.jp" >&2; exit 2; }
+	@BIN=$(abspath $(BIN)) scripts/flask users totp-code "$(EMAIL)"
+
+# Run every browser test and, when all pass, rewrite comments/accessibility_results.json, which the
+# accessibility policy's results page (/accessibility/results) shows; commit the file with the change.
+accessibility-results: $(STAMP) translations
+	ACCESSIBILITY_RESULTS_WRITE=1 REQUIRE_BROWSER=1 $(BIN)/pytest -q -n 0 tests/browser
 
 lint: $(STAMP)
 	$(BIN)/ruff check .

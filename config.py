@@ -11,7 +11,7 @@ import logging
 import os
 import re
 import secrets
-from datetime import timedelta
+from datetime import date, timedelta
 from pathlib import Path
 from typing import ClassVar
 from urllib.parse import urlsplit
@@ -319,6 +319,9 @@ class Config:
 
     # The city running the service, shown in the header and on the receipt.
     ORGANISATION_NAME = env("ORGANISATION_NAME", "千葉市")
+    # Dates in Japanese pages, mail and files in the era calendar (令和8年12月3日), as the city's documents
+    # print them; false gives Western years (2026年12月3日). English always uses Western years.
+    JAPANESE_ERA_DATES = env("JAPANESE_ERA_DATES", True, cast=bool)
     # The grounds a passage of the minutes may be withheld under (clauses of the city's disclosure ordinance),
     # in the order the edit page lists them: a JSON list of {"key": ..., "ja": ..., "en": ...}; checked at
     # start (check_nondisclosure_grounds). A key in use in any minutes must never be removed.
@@ -330,6 +333,9 @@ class Config:
     )
     SECRETARIAT_EMAIL = env("SECRETARIAT_EMAIL", "shiseijoho@example.jp")
     SECRETARIAT_FAX = env("SECRETARIAT_FAX", "043-245-5555")
+    # The day by which the city means to reach JIS X 8341-3:2016 level AA 準拠 (達成期限), as its accessibility
+    # policy page states it (YYYY-MM-DD); unset, the page says the city has yet to set one.
+    ACCESSIBILITY_TARGET_DATE = env("ACCESSIBILITY_TARGET_DATE", cast=date.fromisoformat)
 
     @classmethod
     def complete(cls, settings) -> None:

@@ -188,7 +188,7 @@ def build(app, url: str, rows: int, seed: int) -> tuple[int, int]:
 def measure(app, consultation_id: int, repeats: int) -> None:
     from sqlalchemy.dialects import postgresql
 
-    from comments.domain.inbox import InboxFilters, inbox_statement, list_inbox
+    from comments.domain.inbox import InboxFilters, count_inbox, inbox_statement, list_inbox
     from comments.extensions import db
     from comments.models import Channel, Consultation
 
@@ -209,8 +209,8 @@ def measure(app, consultation_id: int, repeats: int) -> None:
         cases += [("filtered: post, late=no", InboxFilters(channel=Channel.post, late=False), None)]
         cases += [(f"search {q}", InboxFilters(query=q), None) for q in SEARCHES]
 
-        print(f"\n{'query':<28}{'rows':>6}{'matches':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}")
-        worst = 0.0
+        print(f"\n{'query':<28}{'rows':>6}{'matches':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}{'count p95':>11}")
+        worst = worst_count = 0.0
         for label, filters, after in cases:
             for _ in range(3):  # warm the plan cache and the buffers alike for every case
                 list_inbox(db.session, consultation, filters, after=after)
@@ -220,13 +220,25 @@ def measure(app, consultation_id: int, repeats: int) -> None:
                 page = list_inbox(db.session, consultation, filters, after=after)
                 samples.append((time.perf_counter() - t0) * 1000)
                 db.session.rollback()
+            # The page also says how many match (count_inbox, capped at COUNT_LIMIT): timed on its own.
+            counted = []
+            for _ in range(repeats):
+                t0 = time.perf_counter()
+                count_inbox(db.session, consultation, filters)
+                counted.append((time.perf_counter() - t0) * 1000)
+                db.session.rollback()
+            count_p95 = percentile(counted, 95)
+            worst_count = max(worst_count, count_p95)
             matches = "-"
             if filters.query:
                 matches = f"{_count_matches(db, consultation_id, filters.query):,}"
             p50, p95, p99 = (percentile(samples, p) for p in PERCENTILES)
             worst = max(worst, p95)
-            print(f"{label:<28}{len(page.rows):>6}{matches:>10}{p50:>9.1f}{p95:>9.1f}{p99:>9.1f}", flush=True)
-        print(f"\nworst p95: {worst:.1f} ms (target: under 100 ms)")
+            print(
+                f"{label:<28}{len(page.rows):>6}{matches:>10}{p50:>9.1f}{p95:>9.1f}{p99:>9.1f}{count_p95:>11.1f}",
+                flush=True,
+            )
+        print(f"\nworst p95: {worst:.1f} ms (target: under 100 ms); worst p95 of the hit count: {worst_count:.1f} ms")
 
         for query in ("意見", "暗号", "渡辺", "量子"):
             statement = inbox_statement(consultation_id, InboxFilters(query=query))

@@ -73,7 +73,9 @@ def create_app(config_class: type[Config] | None = None, **overrides) -> Flask:
         __name__,
         template_folder=str(BASE_DIR / "templates"),
         static_folder=str(BASE_DIR / "static"),
-        instance_path=str(config_class.INSTANCE_PATH),
+        # An overridden INSTANCE_PATH (the tests' temporary folder) is the instance folder too, so nothing a test
+        # runs (the demo accounts file, say) writes into the checkout's instance/.
+        instance_path=str(overrides.get("INSTANCE_PATH", config_class.INSTANCE_PATH)),
     )
     app.config.from_object(config_class)
     app.config.update(overrides)
@@ -278,8 +280,8 @@ def _register_error_pages(app: Flask) -> None:
 
     @app.errorhandler(429)
     def too_many(_error):
-        from comments.blueprints.public.helpers import japan_time
         from comments.blueprints.public.routes import rerender_comment_form
+        from comments.dates import japan_time
         from comments.throttles import retry_after
 
         wait = retry_after()

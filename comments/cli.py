@@ -19,6 +19,7 @@ CLI_ACTOR = Actor("cli")
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(seed_demo_command)
+    app.cli.add_command(demo_pages_command)
     app.cli.add_command(outbox)
     app.cli.add_command(audit)
     app.cli.add_command(users)
@@ -40,37 +41,64 @@ def register_commands(app: Flask) -> None:
 @click.command("seed-demo")
 @with_appcontext
 def seed_demo_command():
-    """Create the demo consultations (the open one from the 2015 meeting in shared/seed/, and one taken through
-    every later stage to published results) and the demo accounts; running it again changes nothing."""
-    from comments.demo.accounts import seed_demo_accounts
-    from comments.demo.finished import seed_finished_demo
-    from comments.demo.seed import seed_demo
+    """Create the demo consultations (the open one from the 2015 meeting in shared/seed/, one being answered
+    with a response in each state, one inspected with its final packet, and one taken to published results)
+    and the demo accounts; running it again changes nothing. The accounts' passwords go to a file named
+    after this database, never over another database's file."""
+    from comments.demo import seed_whole_demo
+    from comments.demo.accounts import find_accounts_file, write_accounts_file
+    from comments.demo.stages import INSPECTED_SLUG, RESPONDING_SLUG
 
-    consultation, created = seed_demo(blob_store(), CLI_ACTOR)
-    accounts = seed_demo_accounts(CLI_ACTOR)
-    finished, finished_created = seed_finished_demo(blob_store(), CLI_ACTOR)
+    demo = seed_whole_demo(blob_store(), CLI_ACTOR)
     db.session.commit()
-    verb = "created" if created else "already present"
-    click.echo(f"Demo consultation {verb}: /consultations/{consultation.slug}")
-    verb = "created" if finished_created else "already present"
-    click.echo(f"Finished demo consultation {verb} (results published): /consultations/{finished.slug}/results")
+    accounts = demo.accounts
+
+    def made(was_made: bool) -> str:
+        return "created" if was_made else "already present"
+
+    click.echo(f"Demo consultation {made(demo.open_created)}: /consultations/{demo.open_slug}")
+    click.echo(f"Demo consultation being answered {made(demo.responding_created)}: /consultations/{RESPONDING_SLUG}")
+    click.echo(f"Inspected demo consultation {made(demo.inspected_created)}: /consultations/{INSPECTED_SLUG}")
+    click.echo(
+        f"Finished demo consultation {made(demo.finished_created)} (results published): "
+        f"/consultations/{demo.finished_slug}/results"
+    )
     click.echo("The committee's meetings, papers and published minutes: /meetings")
+    instance = Path(current_app.instance_path)
+    database = current_app.config["SQLALCHEMY_DATABASE_URI"]
     if accounts:
         lines = ["Demo accounts (sign in at /auth/login):"]
         for account in accounts:
             roles = ", ".join(sorted(role.value for role in account.roles))
-            lines.append(f"  {account.email:24} password {account.password}  ({roles})")
+            lines.append(f"  {account.email:28} password {account.password}  ({roles})")
             if account.totp_secret:
-                lines.append(f"  {'':24} TOTP key {account.totp_secret}  (or: flask users totp-code {account.email})")
+                lines.append(f"  {'':28} TOTP key {account.totp_secret}  (or: make totp EMAIL={account.email})")
             if account.intake_address:
-                lines.append(f"  {'':24} questions by e-mail to {account.intake_address}")
-        path = Path(current_app.instance_path) / "demo-accounts.txt"
-        path.write_text("\n".join(lines) + "\n", encoding="utf-8")
-        path.chmod(0o600)
+                lines.append(f"  {'':28} questions by e-mail to {account.intake_address}")
+        path = write_accounts_file(instance, database, lines)
         click.echo("\n".join(lines))
         click.echo(f"(kept in {path})")
+    elif (path := find_accounts_file(instance, database)) is not None:
+        click.echo(f"Demo accounts already present; see {path}")
     else:
-        click.echo(f"Demo accounts already present; see {Path(current_app.instance_path) / 'demo-accounts.txt'}")
+        click.echo(
+            f"Demo accounts already present; {instance} holds no accounts file of this database (their passwords "
+            "were printed when they were made)."
+        )
+
+
+@click.command("demo-pages")
+@click.option("--base-url", default=None, help="The demo's address; by default PUBLIC_BASE_URL.")
+@with_appcontext
+def demo_pages_command(base_url: str | None):
+    """Print the demo's pages to start from: per role the page to open first and the account to sign in as,
+    and a page for each stage of a consultation (what `make run` prints last)."""
+    from comments.demo.accounts import find_accounts_file
+    from comments.demo.guide import start_pages
+
+    accounts_file = find_accounts_file(Path(current_app.instance_path), current_app.config["SQLALCHEMY_DATABASE_URI"])
+    base_url = base_url or current_app.config.get("PUBLIC_BASE_URL") or ""
+    click.echo("\n".join(start_pages(base_url, accounts_file)))
 
 
 worker_interval = click.option(

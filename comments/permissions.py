@@ -57,6 +57,8 @@ class Permission(enum.StrEnum):
     minutes_finalise = "committee:minutes:finalise"
     council_report_approve = "committee:council_report:approve"
     account_manage = "admin:account:manage"
+    # Create, rename and merge departments (a reorganisation moves everything of one office to another).
+    department_manage = "admin:department:manage"
     audit_review = "admin:audit:review"
     # The service's own state: how far behind the worker is, the thresholds, its last work (no personal data).
     service_status_read = "admin:service_status:read"
@@ -71,6 +73,7 @@ ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
     Role.administrator: frozenset(
         {
             Permission.account_manage,
+            Permission.department_manage,
             Permission.audit_review,
             Permission.service_status_read,
             Permission.second_factor,

@@ -2,7 +2,7 @@
 
 Jobs today: make the notices of due dates near and steps slipped, mail the daily digests of notices, send
 the outbox's mail, seal the audit trail into its hash chain (and publish its head once a
-day), index new submissions for the staff's search, flag identical and near-identical texts (campaigns), and delete what is kept no longer (contact data past its retention, once a day; old
+day), index new submissions for the staff's search, flag identical and near-identical texts (campaigns), carry out the transfers (異動) whose day has come, and delete what is kept no longer (contact data past its retention, once a day; old
 inbox searches; files replaced by redacted copies). Each pass gives every job a share of work (its ``budget``) and runs it in its own
 transactions: a job that fails is rolled back and logged, and the next job runs all the same; a job with
 a backlog does its share and waits for the next pass, which starts at once while any job has more to do.
@@ -29,6 +29,7 @@ from comments.domain.notifications import notify_due_soon, notify_slipped_steps,
 from comments.domain.outbox import enqueue_mail
 from comments.domain.redactions import destroy_replaced
 from comments.domain.search import index_pending_submissions
+from comments.domain.transfers import carry_out_due_transfers
 from comments.error_reporting import report_exception
 from comments.extensions import db
 from comments.logging_setup import log_context
@@ -181,6 +182,14 @@ def send_notification_digests(budget: int) -> int:
     return send_digests(budget, actor=WORKER_ACTOR)
 
 
+def carry_out_transfers(_budget: int) -> int:
+    """Carry out the transfers (異動) recorded ahead whose day has come in Japan: the person keeps only what the
+    new post needs, and their open sessions end. Each pass, so the access goes at the start of the day."""
+    done = carry_out_due_transfers(WORKER_ACTOR)
+    db.session.commit()
+    return done
+
+
 JOBS: tuple[Job, ...] = (
     Job("mail", send_mail, budget=200),
     Job("audit", seal_audit, budget=10_000),
@@ -188,6 +197,7 @@ JOBS: tuple[Job, ...] = (
     Job("search", index_search, budget=5_000),
     Job("campaigns", flag_campaigns, budget=5),
     Job("retention", delete_contact_data, budget=1_000_000),
+    Job("transfers", carry_out_transfers, budget=1_000_000),
     # Their mail goes in the next pass's "mail".
     Job("notices", scan_for_notices, budget=1_000_000),
     Job("digests", send_notification_digests, budget=200),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 from flask import Response, abort, current_app, send_file
 
 from comments.domain import DomainError
@@ -22,6 +24,13 @@ def read_uploads(storages) -> tuple[list[CheckedFile], list[str]]:
         except DomainError as error:
             errors.append(error.message)
     return files, errors
+
+
+def made_file_response(data: bytes, filename: str, content_type: str) -> Response:
+    """A file the service made (an Excel list), only ever as a download, never sniffed."""
+    response = send_file(io.BytesIO(data), mimetype=content_type, as_attachment=True, download_name=filename, max_age=0)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
 
 
 def download_response(sha256: str, filename: str, content_type: str = "application/octet-stream") -> Response:

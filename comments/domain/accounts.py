@@ -240,14 +240,20 @@ def end_session(row: UserSession, actor: Actor) -> None:
     record_event(actor, "logout", row.user)
 
 
-def deactivate_user(user: User, actor: Actor) -> int:
-    """Deactivate an account and end every one of its sessions at once; returns how many were ended."""
-    user.active = False
-    ended = db.session.execute(
+def end_open_sessions(user: User) -> int:
+    """End every open session of ``user`` (the caller records why); returns how many were ended. The browsers
+    holding them are refused at their next request."""
+    return db.session.execute(
         update(UserSession)
         .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
         .values(ended_at=clock.now())
     ).rowcount
+
+
+def deactivate_user(user: User, actor: Actor) -> int:
+    """Deactivate an account and end every one of its sessions at once; returns how many were ended."""
+    user.active = False
+    ended = end_open_sessions(user)
     record_event(actor, "user.deactivated", user, sessions_ended=ended)
     return ended
 
@@ -285,6 +291,19 @@ def active_session_count(user: User) -> int:
         .select_from(UserSession)
         .where(UserSession.user_id == user.id, UserSession.ended_at.is_(None))
     )
+
+
+# The periodic review lists active accounts nobody signed in with for this long: an account left unused is
+# often one whose owner moved or left, and it must not stay open.
+DORMANT_AFTER = timedelta(days=90)
+
+
+def dormant_accounts() -> list[User]:
+    """Active accounts not signed in for ``DORMANT_AFTER``, or never signed in since made that long ago, the
+    longest unused first."""
+    since = clock.now() - DORMANT_AFTER
+    last_used = func.coalesce(User.last_login_at, User.created_at)
+    return list(db.session.scalars(select(User).where(User.active, last_used < since).order_by(last_used, User.email)))
 
 
 def record_account_review(reviewer: User, note: str, actor: Actor):

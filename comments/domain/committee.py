@@ -124,15 +124,53 @@ def approved_answers(submission: Submission) -> list[Answer]:
 
 @dataclass(frozen=True)
 class MemberQuestion:
+    """A member's question and where it stands, as the portal shows it.
+
+    ``status``, in the order the work moves: "late" (came after the deadline, waits for the secretariat's
+    decision) or "excluded" (not included); "received" or "included_late" (no item made of it yet);
+    "answering" (items made, not every one answered yet); "answered" (every item has an approved answer or
+    is carried to a later meeting); "published" (answered, and the results are published).
+    """
+
     submission: Submission
-    status: str  # "received", "late" (waits for the secretariat's decision), "excluded", "included_late"
+    status: str
+    items: int = 0  # the items the secretariat made of the question
+    answered: int = 0  # of those, with an approved answer
+    carried_over: int = 0  # of those, without one and carried to a later meeting
+
+
+def _answer_progress(submission_ids: list[int]) -> dict[int, tuple[int, int, int]]:
+    """(items, answered, carried over) per submission, read in one query: an item's answer is its group's
+    response when it is grouped, else its own (as ``responses.find_response`` reads it)."""
+    from sqlalchemy import and_, or_
+
+    from comments.models import Item, Response, ResponseState
+
+    own_or_group = or_(
+        and_(Item.group_id.is_(None), Response.item_id == Item.id),
+        and_(Item.group_id.is_not(None), Response.group_id == Item.group_id),
+    )
+    progress: dict[int, tuple[int, int, int]] = {}
+    if not submission_ids:
+        return progress
+    rows = db.session.execute(
+        select(Item.submission_id, Item.carried_over_reason, Response.state)
+        .outerjoin(Response, own_or_group)
+        .where(Item.submission_id.in_(submission_ids))
+    )
+    for submission_id, carried_reason, state in rows:
+        items, answered, carried = progress.get(submission_id, (0, 0, 0))
+        approved = state == ResponseState.approved
+        progress[submission_id] = (items + 1, answered + approved, carried + (bool(carried_reason) and not approved))
+    return progress
 
 
 def member_questions(member: User) -> list[MemberQuestion]:
-    """The member's own questions, newest first, with where each stands.
+    """The member's own questions, newest first, with where each stands (``MemberQuestion.status``).
 
-    The city's answer is shown once responses exist and are approved (the response workflow comes with
-    the packet); until then a question is "received".
+    The status follows the work: the secretariat's decision on a late question, the items made of it, their
+    answers as they are approved (a draft is the city's work in progress and counts for nothing here), and
+    the publication of the results.
     """
     rows = db.session.execute(
         select(Submission, LateDecision.included)
@@ -140,15 +178,21 @@ def member_questions(member: User) -> list[MemberQuestion]:
         .where(Submission.member_id == member.id)
         .order_by(Submission.received_at.desc(), Submission.id.desc())
     ).all()
+    progress = _answer_progress([submission.id for submission, _included in rows])
     questions = []
     for submission, included in rows:
-        if not submission.late:
-            status = "received"
-        elif included is None:
-            status = "late"
+        items, answered, carried = progress.get(submission.id, (0, 0, 0))
+        if submission.late and not included:
+            status = "late" if included is None else "excluded"
+        elif not items:
+            status = "included_late" if submission.late else "received"
+        elif answered + carried < items:
+            status = "answering"
+        elif submission.consultation.results_published_at is not None:
+            status = "published"
         else:
-            status = "included_late" if included else "excluded"
-        questions.append(MemberQuestion(submission=submission, status=status))
+            status = "answered"
+        questions.append(MemberQuestion(submission, status, items=items, answered=answered, carried_over=carried))
     return questions
 
 

@@ -16,12 +16,13 @@ submitter's name, address or e-mail address, and every number copied into a text
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 
 from flask_babel import lazy_gettext as _l
 
 from comments import clock
 from comments.clock import JAPAN
+from comments.dates import calendar_day, last_day, period_text
 from comments.domain import DomainError
 from comments.domain.accounting import account_for_submissions
 from comments.domain.audit import Actor, record_event
@@ -64,25 +65,14 @@ class CouncilReportError(DomainError):
     """The report cannot be drafted, changed or approved as asked."""
 
 
-# --- Japanese dates (和暦), as the city's documents print them -----------------------------------------
-
-_ERAS = ((date(2019, 5, 1), "令和"), (date(1989, 1, 8), "平成"), (date(1926, 12, 25), "昭和"))
-
-
-def japanese_date(day: date) -> str:
-    """``day`` in the Japanese era calendar: 平成27年8月27日, 令和元年5月1日."""
-    for start, era in _ERAS:
-        if day >= start:
-            year = day.year - start.year + 1
-            return f"{era}{'元' if year == 1 else year}年{day.month}月{day.day}日"
-    return f"{day.year}年{day.month}月{day.day}日"
+def _japanese(day: date) -> str:
+    # The report is a Japanese document of the city, whatever language its editor reads the service in.
+    return calendar_day(day, locale="ja")
 
 
 def _period_days(consultation: Consultation) -> tuple[date, date]:
     """First and last day of the comment period in Japan (a period ends at midnight: the day before)."""
-    opens = consultation.opens_at.astimezone(JAPAN).date()
-    last = (consultation.closes_at - timedelta(microseconds=1)).astimezone(JAPAN).date()
-    return opens, last
+    return consultation.opens_at.astimezone(JAPAN).date(), last_day(consultation.closes_at)
 
 
 # --- The opinions and answers as the report lists them ------------------------------------------------
@@ -132,7 +122,7 @@ def report_opinions(consultation: Consultation, *, as_of: datetime | None = None
 def _meeting_line(kind: str, meeting: Meeting | None, day: date | None) -> str | None:
     if meeting is None and day is None:
         return None
-    when = japanese_date(day or meeting.held_on)
+    when = _japanese(day or meeting.held_on)
     return f"　{kind}：{meeting.title}（{when}）" if meeting is not None else f"　{kind}：{when}"
 
 
@@ -163,7 +153,7 @@ def assemble_body(consultation: Consultation, *, results_url: str = "") -> str:
     if consultation.system_name:
         lines.append(f"　システムの名称：{consultation.system_name}")
     lines += [f"　実施機関（所管課）：{department}", "", "２　点検の経過"]
-    lines.append(f"　市民意見聴取の期間：{japanese_date(opens)}から{japanese_date(last)}まで")
+    lines.append(f"　市民意見聴取の期間：{period_text(opens, last, locale='ja')}")
     for line in (
         _meeting_line("事前点検", pre_inspection.meeting, pre_inspection.done_on),
         _meeting_line("第三者点検", inspection_meeting, consultation.inspected_on),
@@ -176,7 +166,7 @@ def assemble_body(consultation: Consultation, *, results_url: str = "") -> str:
         + (f"（このほか部会委員からの質問等の提出者{members}人）。" if members else "。")
     )
     if consultation.results_published_at is not None:
-        published = japanese_date(consultation.results_published_at.astimezone(JAPAN).date())
+        published = _japanese(consultation.results_published_at.astimezone(JAPAN).date())
         where = f"（{results_url}）" if results_url else ""
         lines.append(f"　意見の概要及びこれに対する市の考え方は、{published}に公表しました{where}。")
     else:
@@ -337,7 +327,7 @@ def report_document(report: CouncilReport, *, organisation: str) -> ReportDocume
         title=report.title,
         addressee=report.addressee,
         sender=SENDER.format(organisation=organisation),
-        dated=japanese_date(report.dated_on) if report.dated_on else "",
+        dated=_japanese(report.dated_on) if report.dated_on else "",
         body=tuple(masked(report.body).split("\n")),
         opinions=tuple(report_opinions(report.consultation, as_of=as_of)),
         draft=report.state == CouncilReportState.draft,

@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import binascii
 import math
+import re
 import secrets
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
@@ -126,6 +127,21 @@ def _date_and_cursor(received_at_column, id_column, filters: InboxFilters, after
     return conditions
 
 
+def _submission_conditions(filters: InboxFilters) -> list:
+    """The conditions of the filters that only a submission's own row can judge (not the text, not the date)."""
+    conditions = []
+    if filters.channel is not None:
+        conditions.append(Submission.channel == filters.channel)
+    if filters.submitter_kind is not None:
+        conditions.append(Submission.submitter_kind == filters.submitter_kind)
+    if filters.late is not None:
+        conditions.append(Submission.late.is_(filters.late))
+    if filters.has_attachments is not None:
+        has_any = exists().where(Attachment.submission_id == Submission.id)
+        conditions.append(has_any if filters.has_attachments else ~has_any)
+    return conditions
+
+
 def _needs_only_search_rows(filters: InboxFilters) -> bool:
     """Whether every filter can be judged on a search row (the text, the date, the cursor)."""
     return (
@@ -187,16 +203,7 @@ def inbox_statement(
         func.substr(Submission.body, 1, EXCERPT_CHARS).label("excerpt"),
         _ATTACHMENT_COUNT.label("attachment_count"),
         Submission.late,
-    ).where(Submission.consultation_id == consultation_id)
-    if filters.channel is not None:
-        statement = statement.where(Submission.channel == filters.channel)
-    if filters.submitter_kind is not None:
-        statement = statement.where(Submission.submitter_kind == filters.submitter_kind)
-    if filters.late is not None:
-        statement = statement.where(Submission.late.is_(filters.late))
-    if filters.has_attachments is not None:
-        has_any = exists().where(Attachment.submission_id == Submission.id)
-        statement = statement.where(has_any if filters.has_attachments else ~has_any)
+    ).where(Submission.consultation_id == consultation_id, *_submission_conditions(filters))
     statement = statement.where(*_date_and_cursor(Submission.received_at, Submission.id, filters, after))
     order = (Submission.received_at.desc(), Submission.id.desc())
     if filters.query and _needs_only_search_rows(filters) and db.session.get_bind().dialect.name == "postgresql":
@@ -309,6 +316,85 @@ def list_inbox(
     return InboxPage(rows=rows, next_cursor=next_cursor)
 
 
+# The inbox counts its matches up to this many and says "more than" past it: an exact count of a common word
+# in a million submissions would read every match, where the page itself reads 50.
+COUNT_LIMIT = 1_000
+
+
+def count_inbox(session, consultation: Consultation, filters: InboxFilters, *, limit: int = COUNT_LIMIT) -> int:
+    """How many submissions of the consultation the filters and the search match, exactly up to ``limit``; a
+    number over ``limit`` means "more than ``limit``". The same matches as ``list_inbox``'s pages.
+
+    On PostgreSQL a search whose other filters a search row can judge is counted as ``list_inbox`` finds its
+    page: first in the newest search rows, by their terms, which settles a common word (over ``limit``
+    matches there) or a small inbox (all of it read) in milliseconds; a rarer word in a larger inbox is
+    counted through the GIN index (``_count_search_rows``).
+    """
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    if filters.query and postgresql and _needs_only_search_rows(filters):
+        counted = _count_search_rows(session, consultation.id, filters, limit=limit)
+        if counted is not None:
+            return counted
+    matches = select(Submission.id).where(
+        Submission.consultation_id == consultation.id,
+        *_submission_conditions(filters),
+        *_date_and_cursor(Submission.received_at, Submission.id, filters, None),
+    )
+    matching = match_submission_ids(filters.query) if filters.query else None
+    if matching is not None:
+        matches = matches.where(Submission.id.in_(matching))
+    return _count_of(session, matches.limit(limit + 1))
+
+
+def _count_search_rows(session, consultation_id: int, filters: InboxFilters, *, limit: int) -> int | None:
+    """The count of a search in ``submission_search`` alone (PostgreSQL), or None when nothing is searchable.
+
+    The ``SEARCH_WALK_ROWS`` newest rows are read first, by their terms. They settle it when they hold more
+    than ``limit`` matches, or are all the rows there are. When their rate of matches promises more than
+    ``limit`` within ``SEARCH_WALK_MAX_ROWS`` rows, the walk goes on that far (it stops at ``limit + 1``
+    matches). Otherwise the word is rare and the GIN index counts it, reading few matches.
+    """
+    search = SubmissionSearch
+    in_range = (
+        search.consultation_id == consultation_id,
+        *_date_and_cursor(search.received_at, search.submission_id, filters, None),
+    )
+
+    def walk(rows: int) -> int:
+        newest = (
+            select(search.terms)
+            .where(*in_range)
+            .order_by(search.received_at.desc(), search.submission_id.desc())
+            .limit(rows)
+            .subquery()
+        )
+        # Stops reading as soon as it has found one more than the limit.
+        return _count_of(session, select(newest.c.terms).where(clause(newest.c.terms)).limit(limit + 1))
+
+    def clause(terms):
+        return terms_match_clause(filters.query, terms=terms)
+
+    if clause(SubmissionSearch.terms) is None:
+        return None
+    found = walk(SEARCH_WALK_ROWS)
+    if found > limit:
+        return found
+    # Whether the walk read every row there is (from the index alone).
+    if _count_of(session, select(search.submission_id).where(*in_range).limit(SEARCH_WALK_ROWS)) < SEARCH_WALK_ROWS:
+        return found
+    if found * SEARCH_WALK_MAX_ROWS > limit * SEARCH_WALK_ROWS:
+        found = walk(SEARCH_WALK_MAX_ROWS)
+        if found > limit:
+            return found
+    return _count_of(
+        session, select(search.submission_id).where(*in_range, search_match_condition(filters.query)).limit(limit + 1)
+    )
+
+
+def _count_of(session, statement) -> int:
+    return session.scalar(select(func.count()).select_from(statement.subquery()))
+
+
 def reveal_personal_data(submission: Submission, user: User, actor: Actor) -> Submitter | None:
     """Give ``user`` the submitter's personal data and record that they saw it (R45).
 
@@ -323,6 +409,7 @@ def reveal_personal_data(submission: Submission, user: User, actor: Actor) -> Su
 
 # How long a search's text is kept: a working day. An inbox address with an older id shows no search.
 SEARCH_KEPT = timedelta(hours=12)
+_SEARCH_ID = re.compile(r"[A-Za-z0-9_-]+")
 
 
 def save_search(user: User, consultation: Consultation, query: str) -> InboxSearch:
@@ -339,7 +426,10 @@ def save_search(user: User, consultation: Consultation, query: str) -> InboxSear
 
 def saved_search(search_id: str, user: User, consultation: Consultation) -> str | None:
     """The text of the user's own search of this inbox, or None when the id is unknown, another's or old."""
-    search = db.session.get(InboxSearch, search_id[:43]) if search_id else None
+    # The ids ``save_search`` gives are URL-safe base64; anything else (a NUL, which PostgreSQL refuses to
+    # compare) names no search.
+    search_id = (search_id or "")[:43]
+    search = db.session.get(InboxSearch, search_id) if _SEARCH_ID.fullmatch(search_id) else None
     if (
         search is None
         or search.user_id != user.id

@@ -520,13 +520,11 @@ def queue_receipt_mail(submission: Submission, email: str) -> bool:
         return False
     locale = str(get_locale() or "ja")
     with force_locale(locale):
-        subject = str(
-            _l(
-                "[%(org)s] Your opinion was received (receipt number %(receipt)s)",
-                org=current_app.config["ORGANISATION_NAME"],
-                receipt=submission.receipt_number,
-            )
-        )
+        names = {"org": current_app.config["ORGANISATION_NAME"], "receipt": submission.receipt_number}
+        if submission.member_id is not None:
+            subject = str(_l("[%(org)s] Your question was received (receipt number %(receipt)s)", **names))
+        else:
+            subject = str(_l("[%(org)s] Your opinion was received (receipt number %(receipt)s)", **names))
         body = render_template("mail/receipt.txt", submission=submission)
     enqueue_mail(to=email, subject=subject, body=body, submission=submission)
     return True

@@ -23,6 +23,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from comments import clock
+from comments.dates import calendar_day
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.domain.minutes_text import MinutesMarkupError, MinutesText, parse, public_rendering, withheld_passages
@@ -287,7 +288,7 @@ def comment_on_minutes(minutes: Minutes, user: User, body: str, *, actor: Actor)
             _l(
                 "The deadline for comments (%(deadline)s) has passed. Send any further remark to the secretariat "
                 "directly.",
-                deadline=minutes.comment_deadline.isoformat() if minutes.comment_deadline else "",
+                deadline=calendar_day(minutes.comment_deadline) if minutes.comment_deadline else "",
             )
         )
     if not is_recipient(minutes, user):

@@ -29,13 +29,14 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 
 from flask import current_app, has_app_context, has_request_context, render_template, url_for
-from flask_babel import force_locale, format_date, get_locale
+from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Integer, and_, cast, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import aliased
 
 from comments import clock
+from comments.dates import calendar_day
 from comments.domain.audit import Actor, record_event
 from comments.domain.outbox import deliverable_address, enqueue_mail
 from comments.extensions import db
@@ -99,8 +100,7 @@ def _shown(key: str, value):
             day = date.fromisoformat(value)
         except ValueError:
             return value
-        # Written as the pages write a calendar day (public/helpers.py calendar_day).
-        return format_date(day, "y年M月d日" if str(get_locale() or "ja") == "ja" else "d MMMM y")
+        return calendar_day(day)
     if key == "step" and isinstance(value, str) and value in StepKind.__members__:
         return label(StepKind(value))
     return value
@@ -563,7 +563,7 @@ def _send_digest(user: User, cutoff: datetime, *, actor: Actor) -> int:
             lines = [
                 (render(notice), _absolute(notice.link or path_for("auth.list_notifications"))) for notice in notices
             ]
-            subject = str(_l("Notices of %(day)s (%(count)d)", day=format_date(day, "y年M月d日"), count=len(notices)))
+            subject = str(_l("Notices of %(day)s (%(count)d)", day=calendar_day(day), count=len(notices)))
             body = render_template(
                 "mail/notification_digest.txt",
                 user=user,

@@ -13,6 +13,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
 from comments import clock
+from comments.dates import calendar_day
 from comments.domain import DomainError
 from comments.domain.audit import Actor, record_event
 from comments.extensions import db
@@ -141,9 +142,9 @@ def carry_opinion(opinion: CommitteeOpinion, to_meeting: Meeting | None, *, acto
                 "“%(meeting)s” (%(date)s) is not held after “%(current)s” (%(current_date)s). Carry the opinion to "
                 "a meeting held later, or create that meeting first.",
                 meeting=to_meeting.title,
-                date=to_meeting.held_on.isoformat(),
+                date=calendar_day(to_meeting.held_on),
                 current=current.title,
-                current_date=current.held_on.isoformat(),
+                current_date=calendar_day(current.held_on),
             ),
             field="meeting_id",
         )

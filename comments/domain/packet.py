@@ -15,14 +15,15 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
-from flask_babel import force_locale, format_date, lazy_pgettext
+from flask_babel import force_locale, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from comments.clock import JAPAN
+from comments.dates import calendar_day, last_day, period_text
 from comments.domain import DomainError
 from comments.domain.accounting import account_for_submissions, describe_totals, unaccounted_message
 from comments.domain.masking import masked
@@ -164,8 +165,6 @@ PACKET_WORDS = {
     "inquiry_answer": lazy_pgettext("packet", "Answer: {answer}"),
     # In place of a confidential answer: one came, and it is not shown.
     "inquiry_answer_not_public": lazy_pgettext("packet", "Answered (not public)"),
-    # {year} {month} {day}, or zero-padded {mm} {dd}.
-    "date": lazy_pgettext("packet", "{year}-{mm}-{dd}"),
     "no_items": lazy_pgettext("packet", "No comments were received on this consultation."),
     # {page} and {pages} become Word's PAGE and NUMPAGES fields.
     "footer_page": lazy_pgettext("packet", "{page} / {pages}"),
@@ -186,9 +185,10 @@ PACKET_WORDS = {
 
 
 def packet_labels(locale: str) -> dict[str, str]:
-    """Every word of ``PACKET_WORDS`` in ``locale`` ("ja" or "en"), from the translation catalog."""
+    """Every word of ``PACKET_WORDS`` in ``locale`` ("ja" or "en"), from the translation catalog, and under
+    "language" the locale itself, by which the builders write the dates (comments/dates.py)."""
     with force_locale(locale):
-        return {key: str(word) for key, word in PACKET_WORDS.items()}
+        return {key: str(word) for key, word in PACKET_WORDS.items()} | {"language": locale}
 
 
 class PacketNotReadyError(DomainError):
@@ -210,10 +210,8 @@ def _inquiries(consultation: Consultation) -> dict[int, list[Inquiry]]:
 
 
 def _period(consultation: Consultation) -> str:
-    """First and last day of the comment period in Japan time (a period ends at midnight: the day before)."""
-    opens = consultation.opens_at.astimezone(JAPAN).date()
-    last = (consultation.closes_at - timedelta(microseconds=1)).astimezone(JAPAN).date()
-    return f"{format_date(opens, 'long')} – {format_date(last, 'long')}"
+    """First and last day of the comment period in Japan (a period ends at midnight: the day before)."""
+    return period_text(consultation.opens_at.astimezone(JAPAN).date(), last_day(consultation.closes_at))
 
 
 def _row(items: list[Item], gist: str, response: Response | None, inquiries: list[Inquiry]) -> PacketRow:
@@ -309,7 +307,7 @@ def _check_final(consultation: Consultation) -> None:
                 "The comment period of “%(title)s” has not been closed yet (it ends %(date)s). The final packet is "
                 "made after the period is closed and every submission is accounted for.",
                 title=consultation.title,
-                date=format_date((consultation.closes_at - timedelta(microseconds=1)).astimezone(JAPAN).date(), "long"),
+                date=calendar_day(last_day(consultation.closes_at)),
             ),
             [],
         )
@@ -340,7 +338,7 @@ def build_packet(meeting: Meeting, *, final: bool, locale: str, organisation: st
         return Packet(
             meeting_id=meeting.id,
             meeting_title=meeting.title,
-            meeting_date=format_date(meeting.held_on, "long"),
+            meeting_date=calendar_day(meeting.held_on, weekday=True),
             organisation=organisation,
             consultations=tuple(parts),
             draft=bool(missing),

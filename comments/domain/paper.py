@@ -29,6 +29,13 @@ def check_transcription(submission: Submission, checker: User, actor: Actor) -> 
     return check
 
 
+def late_decision_of(submission: Submission) -> LateDecision | None:
+    """The decision on a late submission, or None while there is none (or the submission came in time)."""
+    return db.session.execute(
+        select(LateDecision).where(LateDecision.submission_id == submission.id)
+    ).scalar_one_or_none()
+
+
 def decide_late_submission(
     submission: Submission, *, included: bool, reason: str, decider: User, actor: Actor
 ) -> LateDecision:

@@ -59,6 +59,12 @@ _PHONE_CANDIDATE = re.compile(
     r"[0-9０-９\-‐－−ー\s.．()（）]{6,18}[0-9０-９](?![0-9０-９])"
 )
 FIELDS = ("gist", "response", "change_made")
+# Each field of a line by the name the results page gives it, wherever a redaction or a correction names one.
+FIELD_LABELS = {
+    "gist": _l("Summary of the opinion"),
+    "response": _l("The city's view"),
+    "change_made": _l("Change made"),
+}
 
 
 def _is_phone(candidate: str) -> bool:
@@ -117,6 +123,20 @@ def campaigns_counted(consultation: Consultation) -> CampaignCount:
     return campaign_count(counted_submissions(consultation).with_only_columns(Submission.id))
 
 
+def given_values(name: str, email: str, contact: str) -> set[str]:
+    """What one submitter gave about themselves (each line of the contact apart), as it may be quoted: as
+    given, and without its spaces."""
+    values = set()
+    for value in (name, email, *(contact or "").splitlines()):
+        value = (value or "").strip()
+        if len(value) >= 2:
+            values.add(value)
+            compact = value.replace(" ", "").replace("\u3000", "")
+            if len(compact) >= 2:
+                values.add(compact)
+    return values
+
+
 def _personal_values(consultation: Consultation) -> list[str]:
     """What the consultation's submitters gave about themselves, longest first, as it may be quoted."""
     rows = db.session.execute(
@@ -126,13 +146,7 @@ def _personal_values(consultation: Consultation) -> list[str]:
     ).all()
     values = set()
     for name, email, contact in rows:
-        for value in (name, email, *(contact or "").splitlines()):
-            value = (value or "").strip()
-            if len(value) >= 2:
-                values.add(value)
-                compact = value.replace(" ", "").replace("\u3000", "")
-                if len(compact) >= 2:
-                    values.add(compact)
+        values |= given_values(name, email, contact)
     return sorted(values, key=len, reverse=True)
 
 
@@ -158,6 +172,13 @@ def _redact(text: str, field: str, personal: list[str]) -> tuple[str, list[_Remo
     if count:
         removals.append(_Removal(field, str(_l("An individual number (マイナンバー)"))))
     return text, removals
+
+
+def without_personal_data(text: str, personal: set[str]) -> str:
+    """``text`` without what preparing the results removes by itself: the ``personal`` values
+    (``given_values``), any e-mail address, telephone number or individual number; for a copy that leaves
+    the service without anyone's personal data (the Excel files of the back office's lists)."""
+    return _redact(text, "", sorted(personal, key=len, reverse=True))[0]
 
 
 def _lines(consultation: Consultation, counted: set[int]):

@@ -7,7 +7,6 @@ again recently (R27): the caller passes the instant of that re-authentication.
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
@@ -34,6 +33,7 @@ from comments.models import (
     User,
 )
 from comments.permissions import Permission, in_scope, scope_condition
+from comments.text_diff import DiffOp, char_diff
 from comments.transactions import lock_row
 
 # How recent a re-authentication must be for an approval (R27).
@@ -145,12 +145,43 @@ def approve(response: Response, *, approver: User, reauthenticated_at: datetime 
     record_event(actor, "response.approved", response, revision=len(response.revisions))
 
 
-def revision_diff(older: ResponseRevision, newer: ResponseRevision) -> list[str]:
-    """A line diff of two revisions' text (unified format, no file headers), for reviewers."""
-    lines = difflib.unified_diff(
-        older.body.splitlines(), newer.body.splitlines(), lineterm="", n=2, fromfile="", tofile=""
+@dataclass(frozen=True)
+class RevisionComparison:
+    """新旧対照 of two revisions for reviewers: the text and the change made to the draft compared character by
+    character (a Japanese paragraph is one line, so a line diff would mark all of it for one character), and
+    the category before and after."""
+
+    body: list[DiffOp]
+    change_made: list[DiffOp]
+    old_category: ResponseCategory | None
+    new_category: ResponseCategory | None
+
+    @property
+    def body_changed(self) -> bool:
+        return any(op.kind != "equal" for op in self.body)
+
+    @property
+    def change_made_changed(self) -> bool:
+        return any(op.kind != "equal" for op in self.change_made)
+
+    @property
+    def category_changed(self) -> bool:
+        return self.old_category != self.new_category
+
+    @property
+    def same(self) -> bool:
+        """Whether the two revisions say exactly the same."""
+        return not (self.body_changed or self.change_made_changed or self.category_changed)
+
+
+def compare_revisions(older: ResponseRevision, newer: ResponseRevision) -> RevisionComparison:
+    """What changed from ``older`` to ``newer``: deleted and inserted characters, in order (text_diff.char_diff)."""
+    return RevisionComparison(
+        body=char_diff(older.body, newer.body),
+        change_made=char_diff(older.change_made or "", newer.change_made or ""),
+        old_category=older.category,
+        new_category=newer.category,
     )
-    return [line for line in lines if not line.startswith(("---", "+++"))]
 
 
 @dataclass(frozen=True)

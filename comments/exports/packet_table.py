@@ -8,6 +8,7 @@ import re
 from collections.abc import Mapping
 from datetime import date
 
+from comments.dates import calendar_day
 from comments.domain.packet import Packet, PacketInquiry, PacketOpinion, PacketRow
 
 PAGE_WIDTH_MM = 297  # A4 landscape
@@ -53,9 +54,8 @@ def fill_label(template: str, **values) -> str:
 
 
 def date_text(labels: Mapping[str, str], day: date) -> str:
-    return fill_label(
-        labels["date"], year=day.year, month=day.month, day=day.day, mm=f"{day.month:02d}", dd=f"{day.day:02d}"
-    )
+    """``day`` in the packet's language, as every date of the service is written (comments/dates.py)."""
+    return calendar_day(day, locale=labels.get("language", "ja"))
 
 
 def packet_title(packet: Packet) -> str:

@@ -1,6 +1,6 @@
 """The key-in of post, fax and in-person submissions reached from the back office's home by keyboard, its check
-page with the scan beside the keyed text, and the page that grants an account its roles: axe finds nothing
-serious in Japanese or English, and the scan is drawn (not refused by the CSP, not broken)."""
+page with the scan beside the keyed text, and the page that grants an account its roles: axe finds no
+violation in Japanese or English, and the scan is drawn (not refused by the CSP, not broken)."""
 
 from __future__ import annotations
 

@@ -220,8 +220,10 @@ def test_response_pages_have_no_serious_violations(page, live_server, story):
 
     _visit(page, f"/staff/items/{story['item_id']}/response?diff=1,2")
     expect(page.locator("#diff-title")).to_be_visible()
-    expect(page.locator("table.diff tr.diff-removed")).to_contain_text("鍵の管理者は記載しません。")
-    expect(page.locator("table.diff tr.diff-added")).to_contain_text("鍵の管理者も第III-3項に記載します。")
+    # 新旧対照 by character: は→も and しません→します, with 第III-3項に inserted; the rest unmarked.
+    expect(page.locator("#diff del").first).to_contain_text("は")
+    expect(page.locator("#diff ins").first).to_contain_text("も")
+    expect(page.locator("#diff")).to_contain_text("ご意見のとおり、暗号化の方式を記載します。")
     assert_accessible(page, LANGUAGE)
 
     _visit(page, f"/staff/items/{story['group_item_id']}/response")

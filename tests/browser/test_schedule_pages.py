@@ -10,6 +10,7 @@ from datetime import date
 import pytest
 from playwright.sync_api import expect
 
+from comments.dates import calendar_day
 from tests.browser.conftest import BROWSER_MARKS
 from tests.browser.support import assert_accessible, sign_in_staff
 
@@ -117,7 +118,7 @@ def test_the_secretariat_edits_a_step_by_keyboard(new_page, live_server, demo_sl
     with page.expect_navigation():
         page.keyboard.press("Enter")
     expect(page.locator("[role=status]")).to_be_visible()
-    day = "2015年8月27日" if language == "ja" else "27 August 2015"
+    day = calendar_day(date(2015, 8, 27), locale=language)
     expect(page.locator(f"#schedule-table tr[data-step='{kind}']")).to_contain_text(day)
     assert_accessible(page, language)
 
@@ -147,7 +148,7 @@ def test_the_public_page_shows_the_public_steps(new_page, live_server, demo_slug
     assert_accessible(page, language)
     table = page.locator("#schedule-table")
     expect(table.locator("tr[data-step='pre_inspection']")).to_contain_text(
-        "2015年7月8日" if language == "ja" else "8 July 2015"
+        calendar_day(date(2015, 7, 8), locale=language)
     )
     expect(table.locator("tr[data-step='publication']")).to_have_count(0)  # kept internal
     expect(page.locator("main")).not_to_contain_text(SECRET_NOTE)

@@ -78,7 +78,7 @@ def test_secretariat_runs_a_consultation_in_the_browser(new_page, live_server, t
     page.fill("#text", DRAFT_TEXT)
     _submit(page, "main form[enctype='multipart/form-data']")
     expect(page.locator("#preview-title")).to_be_visible()
-    rows = page.locator("#preview-title ~ table tbody tr")
+    rows = page.locator("section[aria-labelledby=preview-title] table tbody tr")
     expect(rows).to_have_count(2)
     expect(rows.nth(0).locator("td").nth(1)).to_have_text("基本情報")
     expect(rows.nth(1).locator("td").nth(1)).to_have_text("特定個人情報の入手")

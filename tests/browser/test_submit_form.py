@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 import warnings
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask_babel import gettext
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from comments.clock import JAPAN
+from comments.dates import japan_deadline
 from comments.extensions import db
 from comments.models import Consultation, Submission
 from tests.browser.conftest import BROWSER_MARKS
@@ -37,14 +37,11 @@ def japan_time_words(app) -> str:
     return "Japan time"
 
 
-def japanese_instant_pattern(instant: datetime) -> re.Pattern:
-    """The instant as written in Japanese; midnight may also be written as 24時00分 of the day before."""
-    local = instant.astimezone(JAPAN)
-    forms = [rf"{local.year}年{local.month}月{local.day}日\(.\) {local.hour}時{local.minute:02d}分"]
-    if (local.hour, local.minute) == (0, 0):
-        eve = local - timedelta(days=1)
-        forms.append(rf"{eve.year}年{eve.month}月{eve.day}日\(.\) 24時00分")
-    return re.compile("|".join(forms))
+def japanese_deadline(app, instant: datetime) -> str:
+    """The closing instant as the public notice writes it, by the service's own date helper (comments/dates.py):
+    in the era calendar, midnight as 24時00分 of the day before."""
+    with app.test_request_context("/"):
+        return japan_deadline(instant, locale="ja")
 
 
 def demo_consultation(app, slug: str) -> tuple[datetime, list[tuple[str, str]]]:
@@ -68,7 +65,7 @@ def test_citizen_sends_an_opinion_with_an_attachment(page, live_server, demo_slu
     # The closing instant, in Japan time and said to be so.
     closing = page.locator("main dl.period time").nth(1)
     assert datetime.fromisoformat(closing.get_attribute("datetime")) == closes_at
-    expect(closing).to_contain_text(japanese_instant_pattern(closes_at))
+    expect(closing).to_contain_text(japanese_deadline(live_server.app, closes_at))
     expect(closing).to_contain_text(japan_time_words(live_server.app))
 
     # A table of contents whose links lead to the sections of the draft.

@@ -28,6 +28,7 @@ from zoneinfo import ZoneInfo
 import docx
 from sqlalchemy import select
 
+from comments.dates import calendar_day
 from comments.domain.schedule import step_of
 from comments.extensions import db
 from comments.models import (
@@ -293,13 +294,15 @@ def test_the_seeds_cycle_runs_through_the_pages(app, client, frozen_clock):
     )
     step = step_of(consultation, StepKind.pre_inspection)
     assert (step.state, step.done_on) == (StepState.done, date(2015, 7, 8))
-    assert "2015年7月8日" in page(staff, f"/staff/consultations/{consultation.id}/schedule")
+    assert calendar_day(date(2015, 7, 8), locale="ja") in page(
+        staff, f"/staff/consultations/{consultation.id}/schedule"
+    )
 
     # ② The absent member: the papers (the non-public one too) and the same deadline on the portal.
     away = signed_in(app, absent)
     home = page(away, "/committee/")
     assert f'id="absence-{third.id}"' in home
-    assert "2015年7月21日" in home and "24時00分" in home
+    assert calendar_day(date(2015, 7, 21), locale="ja") in home and "24時00分" in home
     portal_meeting = page(away, f"/committee/meetings/{third.id}")
     assert f'id="absence-{third.id}"' in portal_meeting
     assert "特定個人情報保護評価スケジュールについて" in portal_meeting and "総務省からの回答" in portal_meeting
@@ -361,10 +364,13 @@ def test_the_seeds_cycle_runs_through_the_pages(app, client, frozen_clock):
     assert consultation.status == ConsultationStatus.closed
     step = step_of(consultation, StepKind.comment_period)
     assert (step.state, step.done_on) == (StepState.done, date(2015, 7, 21))
-    assert "2015年7月21日" in page(staff, f"/staff/consultations/{consultation.id}/schedule")
+    assert calendar_day(date(2015, 7, 21), locale="ja") in page(
+        staff, f"/staff/consultations/{consultation.id}/schedule"
+    )
     # The absent member's note no longer offers the deadline as still to come.
     home = page(signed_in(app, absent), "/committee/")
-    assert "質問期限（2015年7月21日" in home and "期限後のものとして扱います" in home
+    assert f"質問期限（{calendar_day(date(2015, 7, 21), weekday=True, locale='ja')}" in home
+    assert "期限後のものとして扱います" in home
 
     # ⑤ The secretariat revises the minutes after the member's remark: a new version, compared.
     assert MEMBER_REMARK in page(staff, staff_minutes)

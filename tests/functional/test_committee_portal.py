@@ -136,6 +136,12 @@ def test_a_question_from_the_portal_is_a_submission_of_the_member_with_a_receipt
     mail = db.session.scalars(select(OutboxMessage).where(OutboxMessage.submission_id == submission.id)).one()
     assert mail.to_address == member.email
     assert submission.receipt_number in client.get("/committee/").get_data(as_text=True)
+    # A member's question is acknowledged as a question, not thanked for as a citizen's opinion (issue 15).
+    assert mail.body_text.startswith("ご質問を受け付けました。") and "ご意見" not in mail.body_text
+    assert mail.subject.endswith(f"ご質問を受け付けました（受付番号：{submission.receipt_number}）")
+    assert f"受付番号：{submission.receipt_number}" in mail.body_text and "添付ファイル：なし" in mail.body_text
+    assert "対応状況" in page and "募集状況" not in page
+    assert "ハッシュ値（改ざん確認用）" in page
 
 
 def test_an_empty_question_says_what_to_do_and_stores_nothing(client):

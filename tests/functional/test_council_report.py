@@ -13,8 +13,9 @@ import pytest
 from docx.enum.text import WD_ALIGN_PARAGRAPH
 from sqlalchemy import select
 
+from comments.dates import calendar_day
 from comments.domain.audit import Actor
-from comments.domain.council_report import DEFAULT_TITLE, japanese_date
+from comments.domain.council_report import DEFAULT_TITLE
 from comments.domain.opinions import answer_opinion, carry_opinion, close_opinion, record_opinion
 from comments.domain.schedule import step_of
 from comments.extensions import db
@@ -274,7 +275,9 @@ def test_the_word_file_has_the_city_layout_and_no_citizen_data(client, story):
     document = docx.Document(io.BytesIO(response.data))
     paragraphs = [paragraph for paragraph in document.paragraphs if paragraph.text.strip()]
     texts = [paragraph.text for paragraph in paragraphs]
-    dated = next(paragraph for paragraph in paragraphs if paragraph.text == japanese_date(date(2015, 8, 27)))
+    dated = next(
+        paragraph for paragraph in paragraphs if paragraph.text == calendar_day(date(2015, 8, 27), locale="ja")
+    )
     assert dated.text == "平成27年8月27日"
     assert dated.alignment == WD_ALIGN_PARAGRAPH.RIGHT
     assert "千葉市情報公開・個人情報保護審議会 会長 様" in texts

@@ -16,6 +16,7 @@ from flask import url_for
 from sqlalchemy import select
 
 from comments import clock
+from comments.dates import calendar_day
 from comments.domain.audit import Actor
 from comments.domain.progress import ProgressState, approvals_by_day, counts_by_state
 from comments.domain.responses import save_draft
@@ -162,7 +163,8 @@ def test_an_inquiry_for_two_items_and_its_confidential_answer_are_listed(staff_c
     html = staff_client.get(url).get_data(as_text=True)
     [article] = lxml.html.fromstring(html).xpath(f'//article[@id="inquiry-{inquiry.id}"]')
     text = article.text_content()
-    for expected in ("総務省", "中間サーバーの暗号化方式について照会します。", "2015-08-01", "メール"):
+    sent = calendar_day(date(2015, 8, 1), locale="ja")
+    for expected in ("総務省", "中間サーバーの暗号化方式について照会します。", sent, "メール"):
         assert expected in text
     assert "非公開の回答：方式はAES-256です。" in text
     assert "2015-09-01" in text
@@ -263,8 +265,8 @@ def test_the_progress_page_counts_states_lists_overdue_items_and_charts_approval
 
     overdue = table_rows(html, "overdue")
     assert [(row[0], row[1], row[2]) for row in overdue] == [
-        ("1", department.name, (today - timedelta(days=3)).isoformat()),
-        ("2", "情報政策課", (today - timedelta(days=1)).isoformat()),
+        ("1", department.name, calendar_day(today - timedelta(days=3), locale="ja")),
+        ("2", "情報政策課", calendar_day(today - timedelta(days=1), locale="ja")),
     ]
     with app.test_request_context():
         expected_link = url_for("staff.show_response", item_id=items[0].id)
@@ -278,7 +280,7 @@ def test_the_progress_page_counts_states_lists_overdue_items_and_charts_approval
     # The chart and its table hold the domain's numbers: only the group's approval is left.
     chart_days = approvals_by_day(consultation)
     assert [(d.day, d.approved, d.cumulative) for d in chart_days] == [(date(2015, 9, 1), 1, 1)]
-    assert table_rows(html, "approvals") == [["2015-09-01", "1", "1"]]
+    assert table_rows(html, "approvals") == [[calendar_day(date(2015, 9, 1), locale="ja"), "1", "1"]]
     [svg] = tree.xpath("//svg")
     assert svg.get("role") == "img"
     labelled_by = svg.get("aria-labelledby").split()
@@ -362,7 +364,7 @@ def test_a_meeting_is_created_with_a_consultation_and_drafts_are_not_offered(sta
     listing = staff_client.get("/staff/meetings").get_data(as_text=True)
     [row] = table_rows(listing, "meetings")
     assert row[0] == "第3回 特定個人情報保護評価部会"
-    assert row[1] == "2015-09-03"
+    assert row[1] == calendar_day(date(2015, 9, 3), weekday=True, locale="ja")
     assert consultation.title in row[2]
     shown = staff_client.get(f"/staff/meetings/{meeting.id}").get_data(as_text=True)
     assert consultation.title in shown
@@ -385,8 +387,8 @@ def test_the_draft_packet_is_marked_and_the_final_one_refused_until_every_item_i
     assert [mark.text_content() for mark in tree.xpath('//*[@class="draft-mark"]')] == ["案"]
     assert "意見と市の考え方（案）" in tree.xpath("//h1")[0].text_content()
     assert "print-packet.css" in html
-    assert GROUP_GIST in html and "同趣旨 2件" in html
-    assert "次回以降の部会で説明する項目" in html
+    assert GROUP_GIST in html and "同趣旨2件" in html
+    assert "次回以降の部会で説明する意見" in html
     assert "style=" not in html
     assert_no_personal_data(html, "the print page")
 
@@ -419,7 +421,7 @@ def test_the_final_packet_downloads_once_every_item_is_approved(staff_client, st
     assert final_docx.headers["Content-Disposition"].startswith("attachment;")
     assert final_docx.headers["Cache-Control"] == "no-store"
     cells = docx_cell_texts(final_docx.data)
-    assert any(cell.startswith(GROUP_GIST) for cell in cells)  # then 同趣旨 2件 in the same cell
+    assert any(cell.startswith(GROUP_GIST) for cell in cells)  # then 同趣旨2件 in the same cell
     assert GISTS[0] in cells
     assert_no_personal_data(docx_xml(final_docx.data), "the Word file")
 

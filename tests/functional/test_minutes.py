@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from comments import clock
+from comments.dates import calendar_day
 from comments.domain.audit import Actor
 from comments.domain.minutes import finalise_minutes
 from comments.extensions import db
@@ -217,7 +218,7 @@ def test_comments_after_the_deadline_are_refused_with_a_clear_message(client, pe
     # The form is no longer offered; a request made anyway is refused and says why.
     response = client.post(f"{page}/comments", data={"csrf_token": _token(client, page), "body": "遅れた意見"})
     assert response.status_code == 422
-    assert "2015-09-17" in response.get_data(as_text=True)
+    assert calendar_day(date(2015, 9, 17), locale="ja") in response.get_data(as_text=True)
     assert db.session.scalar(select(MinutesComment.body).where(MinutesComment.body == "遅れた意見")) is None
 
 

@@ -20,6 +20,7 @@ from urllib.parse import urljoin, urlsplit
 
 import docx
 import lxml.html
+import openpyxl
 import pypdf
 import pytest
 from markupsafe import escape
@@ -48,6 +49,7 @@ BLNS = json.loads((Path(__file__).resolve().parents[1] / "data" / "blns.json").r
 ACTOR = Actor("test")
 GROUNDS = ["7-1", "7-2", "7-3", "7-5", "7-6"]
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 MAX_PAGES = 2_000
 # Naughty strings this long are distinctive enough that finding one on a page means it leaked (a short one,
 # "1" or "null", is on many pages for other reasons).
@@ -129,6 +131,11 @@ def _leaks(text: str, needles: list[str]) -> list[str]:
 def _file_text(response) -> str | None:
     content_type = response.headers.get("Content-Type", "")
     data = response.data
+    if content_type.startswith(XLSX_TYPE):
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True)
+        return "\n".join(
+            str(value) for sheet in workbook for row in sheet.iter_rows(values_only=True) for value in row if value
+        )
     if content_type.startswith(DOCX_TYPE) or data[:2] == b"PK":
         try:
             document = docx.Document(io.BytesIO(data))
@@ -146,6 +153,8 @@ def _file_text(response) -> str | None:
             return "\n".join(page.extract_text() or "" for page in pypdf.PdfReader(io.BytesIO(data)).pages)
         except Exception:
             return data.decode("latin-1")
+    if content_type.startswith(("image/", "application/octet-stream")):  # the favicon, an attachment's bytes
+        return data.decode("utf-8", "replace")
     return None
 
 

@@ -8,13 +8,14 @@ from __future__ import annotations
 import contextlib
 import re
 import threading
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from email.message import EmailMessage
 
 import pytest
 from sqlalchemy import delete, func, select
 
 from comments import clock
+from comments.dates import calendar_day
 from comments.domain.audit import Actor, seal_events
 from comments.domain.notifications import (
     KINDS,
@@ -332,7 +333,8 @@ def test_the_digest_mails_each_person_who_chose_it_once_a_day_after_the_hour(app
         frozen_clock.set(japan(2026, 12, 4, 8, 1))
         send_digests(100, actor=ACTOR)
         assert len(mails_to(reader)) == 2
-        assert "2026年12月10日" in mails_to(reader)[1].body_text  # the date as a Japanese notice writes it
+        # The date as a Japanese notice writes it (comments/dates.py).
+        assert calendar_day(date(2026, 12, 10), locale="ja") in mails_to(reader)[1].body_text
 
 
 def test_notices_made_with_no_application_go_in_the_next_days_round_up(app, clerk, frozen_clock):

@@ -22,6 +22,7 @@ from comments.permissions import Role
 from tests.conftest import csrf_token_from
 from tests.factories import make_consultation, make_meeting, make_user
 from tests.functional.auth_helpers import sign_in
+from tests.functional.helpers import xlsx_rows
 
 ACTOR = Actor("test")
 OPINION_ANSWERED = (
@@ -75,7 +76,8 @@ def actions() -> list[str]:
 
 
 def packet_texts(app, meeting) -> dict[str, str]:
-    """The meeting's packet in every format, as text: the print page, the Word file's XML, the CSV."""
+    """The meeting's packet in every format, as text: the print page, the Word file's XML, the CSV, the
+    Excel file's cells."""
     texts = {}
     with app.test_request_context():
         packet = build_packet(meeting, final=False, locale="ja", organisation="千葉市")
@@ -84,6 +86,8 @@ def packet_texts(app, meeting) -> dict[str, str]:
         if name == "docx":
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 texts[name] = archive.read("word/document.xml").decode("utf-8")
+        elif name == "xlsx":
+            texts[name] = "\n".join("\t".join(row) for row in xlsx_rows(data))
         else:
             texts[name] = data.decode("utf-8")
     return texts
@@ -133,11 +137,12 @@ def test_an_opinion_is_recorded_answered_carried_and_closed_at_the_later_meeting
         labels = packet_labels("ja")
     pending = labels["answer_pending"]
     for name, text in packet_texts(app, fifth).items():
-        # The page and the Word file under their heading; the CSV marks each row.
-        assert labels["carried_in_mark" if name == "csv" else "carried_in_heading"] in text, name
+        # The page and the Word file under their heading; the CSV and the Excel file mark each row.
+        table = name in ("csv", "xlsx")
+        assert labels["carried_in_mark" if table else "carried_in_heading"] in text, name
         assert OPINION_CARRIED in text, name
-        # The page and the Word file say the answer is due here; the CSV leaves the answer cell empty.
-        assert (pending in text) == (name != "csv"), name
+        # The page and the Word file say the answer is due here; the tables leave the answer cell empty.
+        assert (pending in text) == (not table), name
     for name, text in packet_texts(app, fourth).items():
         assert OPINION_CARRIED not in text, name
     rows = list(csv.reader(io.StringIO(packet_texts(app, fifth)["csv"].lstrip("\ufeff"))))

@@ -3,6 +3,7 @@ step; the public page carries no submitter's name, address, e-mail, telephone or
 
 from __future__ import annotations
 
+import lxml.html
 import pytest
 from sqlalchemy import select
 
@@ -75,6 +76,10 @@ def test_results_are_prepared_only_when_every_line_is_approved_then_published_re
         reason="第三者の事業者名を含むため",
     )
     post(client, f"/staff/results/{entries[2].id}/omit", reason="第三者の利益を害するおそれがあるため")
+    # The removal log names the part of the line as the page does, never its field key (issue 15).
+    staff_page = lxml.html.fromstring(client.get(results_url).get_data(as_text=True))
+    parts = {cell.text_content() for cell in staff_page.xpath("//section[@class='results-entry']//tbody/tr/td[1]")}
+    assert "意見の概要" in parts and not parts & {"gist", "response", "change_made"}
 
     assert client.get(f"/consultations/{consultation.slug}/results").status_code == 404  # not yet published
     assert post(client, f"{results_url}/publish").status_code == 303  # without the confirmation: refused

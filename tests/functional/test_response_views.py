@@ -105,13 +105,15 @@ def test_a_drafter_saves_twice_compares_and_sends_for_review_but_cannot_approve(
     html = client.get(response_url(item), query_string={"diff": "1,2"}).get_data(as_text=True)
     assert "Changes from revision 1 to revision 2" in html
     assert_unique_ids(html)
-    assert re.search(r"- removed</td><td class=\"preserve\"><del>第一稿</del>", html)
-    assert re.search(r"\+ added</td><td class=\"preserve\"><ins>第二稿</ins>", html)
-    assert re.search(r"\+ added</td><td class=\"preserve\"><ins>追記</ins>", html)
+    # 新旧対照 by character: 一 deleted and 二 inserted where they stand, the new last line inserted.
+    deleted = '<del><span class="visually-hidden">deleted: </span>一</del>'
+    inserted = '<ins><span class="visually-hidden">inserted: </span>二</ins>'
+    assert f"第{deleted}{inserted}稿\n共通の一文" in html
+    assert '<ins><span class="visually-hidden">inserted: </span>\n追記</ins>' in html
     assert drafter.display_name in html  # the author of each revision
     # The compare form sends diff twice; both forms of the parameter give the same diff.
     same = client.get(f"{response_url(item)}?diff=1&diff=2").get_data(as_text=True)
-    assert "<ins>追記</ins>" in same
+    assert "\n追記</ins>" in same
     assert "Choose two revisions" in client.get(f"{response_url(item)}?diff=1,9").get_data(as_text=True)
 
     sent = post(client, f"{response_url(item)}/review", {}, page=response_url(item))

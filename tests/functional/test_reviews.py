@@ -55,12 +55,13 @@ def test_audit_page_filters_flags_and_marks_a_period_reviewed(app, client):
     page = admin.get("/admin/audit", query_string={"start": "2026-11-21", "end": "2026-11-21"})
     html = page.get_data(as_text=True)
     assert page.status_code == 200 and page.headers["Cache-Control"] == "no-store"
-    assert "user:999" in html and "personal_data.viewed" in html
+    assert "user:999" in html, "an actor who is no account is shown as recorded"
+    assert "個人情報の閲覧" in html and "personal_data.viewed" not in html
     flagged = html.split('id="flags"')[1].split("</ul>")[0]
     assert "user:999" in flagged, "a Saturday-night look at personal data is flagged"
     assert "見えてはいけない名前" not in html
     filtered = admin.get("/admin/audit", query_string={"action": "submission.accepted"}).get_data(as_text=True)
-    assert "personal_data.viewed" not in filtered.split("<tbody>")[1]
+    assert "個人情報の閲覧" not in filtered.split("<tbody>")[1]
     token = csrf_token_from(html)
     admin.post(
         "/admin/audit/review",
@@ -68,6 +69,34 @@ def test_audit_page_filters_flags_and_marks_a_period_reviewed(app, client):
     )
     review = db.session.execute(select(AuditReview).order_by(AuditReview.id.desc())).scalars().first()
     assert review.note == "確認済み"
+
+
+def test_the_review_names_people_and_events_in_japanese(app):
+    """Issue 15: a reviewer read ``user:2``, ``login.succeeded`` and "user:2がデータを8回エクスポートしました"."""
+    consultation = make_consultation()
+    clerk = make_user(Role.secretariat)
+    clerk.display_name = "事務局 花子"
+    for _ in range(8):
+        record_event(Actor(f"user:{clerk.id}"), "packet.exported", consultation)
+    record_event(Actor(f"user:{clerk.id}"), "login.succeeded", clerk)
+    record_event(Actor("worker"), "outbox.retried", consultation)
+    db.session.flush()
+    admin, _ = admin_client(app)
+    html = admin.get("/admin/audit").get_data(as_text=True)
+    flagged = html.split('id="flags"')[1].split("</ul>")[0]
+    assert "事務局 花子さんが8回データをエクスポートしました。" in flagged
+    events = html.split("<tbody>")[1]
+    assert "事務局 花子（事務局）" in events and "ログイン" in events and "点検資料のダウンロード" in events
+    assert "バックグラウンド処理" in events and "メールの再送信" in events
+    assert f"user:{clerk.id}" not in events and "login.succeeded" not in events
+    by_name = admin.get("/admin/audit", query_string={"actor": "事務局 花子"}).get_data(as_text=True)
+    assert "点検資料のダウンロード" in by_name.split("<tbody>")[1], "the reviewer filters by the name shown"
+    assert "バックグラウンド処理" not in by_name.split("<tbody>")[1]
+    english = app.test_client()
+    english.set_cookie("lang", "en")
+    sign_in(english, make_user(Role.administrator))
+    page = english.get("/admin/audit").get_data(as_text=True)
+    assert "事務局 花子 exported data 8 times." in page and "Signed in" in page
 
 
 def test_audit_csv_export_is_neutralised_and_itself_audited(app):
@@ -78,6 +107,9 @@ def test_audit_csv_export_is_neutralised_and_itself_audited(app):
     assert response.headers["Content-Disposition"].startswith("attachment")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
     assert rows[0][0] == "seq" and rows[1][3].startswith("'=")
+    named = dict(zip(rows[0], rows[1], strict=True))
+    assert named["event"] == "test.formula", "an event the code does not record keeps its identifier"
+    assert named["actor_name"].startswith("'="), "a name is neutralised like every other cell"
     exported = db.session.execute(select(AuditEvent).where(AuditEvent.action == "audit.exported")).scalars().all()
     assert exported
 

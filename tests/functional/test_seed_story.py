@@ -139,7 +139,9 @@ def part_texts(html: str) -> list[str]:
     document = lxml.html.fromstring(html)
     return [
         div.text_content()
-        for div in document.xpath('//section[@class="triage-part"][.//form]//div[contains(@class, "comment-text")]')
+        for div in document.xpath(
+            '//section[contains(concat(" ", @class, " "), " triage-part ")][.//form]//div[contains(@class, "comment-text")]'
+        )
     ]
 
 
@@ -398,17 +400,17 @@ def test_the_seed_story_runs_from_comments_to_published_results(app, frozen_cloc
         assert gist in main_text and gist not in carried_text
     for body, _category, change_made in RESPONSES.values():
         assert body in main_text and change_made in main_text
-    assert "同趣旨 2件" in main_text
+    assert "同趣旨2件" in main_text
     assert "照会先：総務省" in main_text and INQUIRY_QUESTION in main_text
     assert GIST_LOGS in carried_text and CARRY_OVER_REASON in carried_text and GIST_LOGS not in main_text
-    assert "次回以降の部会で説明する項目" in html
+    assert "次回以降の部会で説明する意見" in html
     assert_nothing_personal_or_confidential(html, "the print page")
 
     word = clerk.get(f"{meeting}/packet.docx?final=1")
     assert word.status_code == 200
     assert word.headers["Content-Disposition"].endswith('-final.docx"')
     xml = docx_text(word.data)
-    heading = xml.index("次回以降の部会で説明する項目")
+    heading = xml.index("次回以降の部会で説明する意見")
     assert all(-1 < xml.find(gist) < heading for gist in approved_gists)
     assert xml.count(GIST_LOGS) == 1 and xml.index(GIST_LOGS) > heading
     assert CARRY_OVER_REASON in xml and "照会先：総務省" in xml
@@ -462,7 +464,7 @@ def test_the_seed_story_runs_from_comments_to_published_results(app, frozen_cloc
     for gist, view in expected.items():
         assert gist in lines, f"{gist} is not published"
         assert lines[gist][3].startswith(view)
-    assert lines[GROUP_GIST][0].endswith("（同趣旨 2件）")
+    assert lines[GROUP_GIST][0].endswith("（同趣旨2件）")
     assert RESPONSES[GIST_SUPERVISION][2] in lines[GIST_SUPERVISION][3], "the change made to the draft"
     assert len(lines) == 3
     for question in (GIST_RISK, GIST_LOGS, QUESTION_RISK, QUESTION_LOGS, RESPONSES[GIST_RISK][0]):

@@ -5,13 +5,14 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
 from comments.clock import JAPAN
+from comments.dates import calendar_day
 from comments.domain.audit import Actor
 from comments.domain.intake import (
     PeriodClosedError,
@@ -390,7 +391,9 @@ def test_deadline_at_midnight_reads_as_24_00_of_the_last_day(client):
     closes = datetime(2099, 7, 22, 0, 0, tzinfo=JAPAN)
     consultation = make_consultation(opens_at=datetime(2015, 6, 22, tzinfo=JAPAN), closes_at=closes)
     html = client.get(f"/consultations/{consultation.slug}").get_data(as_text=True)
-    assert "2099年7月21日(火) 24時00分（日本時間）" in html
+    last_day = calendar_day(date(2099, 7, 21), weekday=True, locale="ja")
+    assert last_day.endswith("日（火）")
+    assert f"{last_day}24時00分（日本時間）" in html, "the public notice says the closing time is Japan time (R02)"
 
 
 def test_a_receipt_number_already_taken_is_drawn_again(client, monkeypatch):

@@ -71,8 +71,8 @@ def test_the_comment_form_over_its_limit_comes_back_filled_and_says_when(app, mo
     assert "三つ目の意見です。</textarea>" in html
     assert 'value="山田花子"' in html and 'value="hanako@example.jp"' in html
     assert csrf_token_from(html)
-    # When to try again, in Japan time (Japanese by default) and in minutes.
-    assert "（日本時間）" in html and re.search(r"\d{4}年\d{1,2}月\d{1,2}日", html)
+    # When to try again, as the city writes a time (Japanese by default: 令和8年12月3日（木）14時05分以降), and in minutes.
+    assert re.search(r"(\d+|元)年\d{1,2}月\d{1,2}日（.）\d{1,2}時\d{2}分以降", html)
     minutes = int(re.search(r"約(\d+)分後", html).group(1))
     assert minutes == -(-wait // 60), "the page and Retry-After name the same moment"
     # The alert names the limit, never the address or what was typed.
@@ -93,7 +93,10 @@ def test_the_limit_page_speaks_english_when_chosen(app, monkeypatch):
     html = refused.get_data(as_text=True)
     assert refused.status_code == 429
     assert "Too many opinions were sent from your connection" in html
-    assert "(Japan time)" in html and "Second opinion.</textarea>" in html
+    assert re.search(r"Try again after \w{3} \d{1,2} \w+ \d{4}, \d{2}:\d{2}", html) or re.search(
+        r"send it again after \w{3} \d{1,2} \w+ \d{4}, \d{2}:\d{2}", html
+    ), "the time to try again, as the English pages write one"
+    assert "Second opinion.</textarea>" in html
 
 
 def test_the_limit_counts_per_address(app, monkeypatch):

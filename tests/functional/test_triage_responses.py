@@ -13,8 +13,8 @@ from comments.domain.responses import (
     apply_template,
     approve,
     comment,
+    compare_revisions,
     response_for,
-    revision_diff,
     save_draft,
     submit_for_review,
 )
@@ -39,6 +39,7 @@ from comments.models import (
     Submission,
 )
 from comments.permissions import Role
+from comments.text_diff import DiffOp
 from tests.factories import make_consultation, make_items, make_submission, make_user
 
 ACTOR = Actor("test")
@@ -163,7 +164,11 @@ def test_drafted_reviewed_and_approved_by_another_person_with_every_revision_kep
         actor=ACTOR,
     )
     assert [r.number for r in response.revisions] == [1, 2]
-    assert revision_diff(*response.revisions) == ["@@ -1 +1,2 @@", "-第一稿", "+第二稿", "+追記"]
+    comparison = compare_revisions(*response.revisions)
+    # Character by character; the one unchanged character between two changes is shown as part of them.
+    assert comparison.body == [DiffOp("equal", "第"), DiffOp("delete", "一稿"), DiffOp("insert", "二稿\n追記")]
+    assert comparison.change_made == [DiffOp("insert", "III-2に追記")]
+    assert (comparison.old_category, comparison.new_category) == (None, ResponseCategory.reflected)
     submit_for_review(response, actor=ACTOR)
     comment(response, body="根拠条文を追記してください", author=clerk, actor=ACTOR)
     recent = datetime.now(UTC)

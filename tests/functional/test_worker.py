@@ -80,6 +80,7 @@ def test_the_worker_knows_its_jobs_by_name():
         "search",
         "campaigns",
         "retention",
+        "transfers",
         "notices",
         "digests",
     ]

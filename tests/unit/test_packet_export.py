@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from comments import create_app
+from comments.dates import calendar_day
 from comments.domain.packet import (
     PACKET_WORDS,
     Packet,
@@ -189,15 +190,16 @@ def test_cells_show_section_page_gist_and_response():
 def test_a_long_japanese_gist_survives_whole_with_its_group_count():
     table = open_docx(packet_docx(make_packet())).tables[0]
     gist = table.rows[2].cells[4].text
-    assert gist == LONG_GIST + "\n同趣旨 3件"
+    assert gist == LONG_GIST + "\n同趣旨3件"
     assert "同趣旨" not in table.rows[1].cells[4].text  # a single item shows no count
 
 
 def test_inquiries_are_listed_under_the_response():
     table = open_docx(packet_docx(make_packet())).tables[0]
+    answered = calendar_day(date(2015, 9, 1), locale="ja")
     assert table.rows[3].cells[5].text.split("\n") == [
         "ご意見を踏まえ、監視の頻度を評価書に記載しました。",
-        "照会先：総務省（回答 2015年9月1日）",
+        f"照会先：総務省（{answered}回答）",
         "照会内容：保存期間の考え方は。",
         "回答：5年間とする。",
         "照会先：J-LIS（回答待ち）",
@@ -207,7 +209,7 @@ def test_inquiries_are_listed_under_the_response():
 
 def test_carried_over_rows_have_their_own_table_with_the_reason():
     document = open_docx(packet_docx(make_packet()))
-    assert "次回以降の部会で説明する項目" in [paragraph.text for paragraph in document.paragraphs]
+    assert "次回以降の部会で説明する意見" in [paragraph.text for paragraph in document.paragraphs]
     carried_over = document.tables[1]
     assert [cell.text for cell in carried_over.rows[0].cells][-1] == "理由"
     assert carried_over.rows[1].cells[0].text == "4"
@@ -217,11 +219,14 @@ def test_carried_over_rows_have_their_own_table_with_the_reason():
 def test_english_labels_head_the_columns():
     table = open_docx(packet_docx(make_packet(labels=LABELS_EN))).tables[0]
     assert [cell.text for cell in table.rows[0].cells][4:6] == ["Summary of the comment", "City's response"]
-    assert table.rows[3].cells[5].text.split("\n")[1] == "Inquiry to: 総務省 (answered 2015-09-01)"
+    answered = calendar_day(date(2015, 9, 1), locale="en")
+    assert table.rows[3].cells[5].text.split("\n")[1] == f"Inquiry to: 総務省 (answered {answered})"
 
 
 def test_every_word_of_the_packet_comes_translated_from_the_catalog():
-    assert set(LABELS_JA) == set(LABELS_EN) == set(PACKET_WORDS)
+    # Besides the words, the labels carry their language, in which the builders write the dates.
+    assert (LABELS_JA["language"], LABELS_EN["language"]) == ("ja", "en")
+    assert set(LABELS_JA) - {"language"} == set(LABELS_EN) - {"language"} == set(PACKET_WORDS)
     untranslated = {key for key in PACKET_WORDS if LABELS_JA[key] == LABELS_EN[key]}
     assert untranslated == {"column_number", "footer_page"}  # "No." and "{page} / {pages}" read the same
     table = open_docx(packet_docx(make_packet())).tables[0]
@@ -323,7 +328,8 @@ def test_csv_has_one_row_per_item_with_the_consultation_first():
     assert rows[1][2:4] == ["全体", ""]
     assert rows[1][6] == LONG_GIST
     assert rows[1][7] == "3"
-    assert rows[2][11].split("\n")[:2] == ["照会先：総務省（回答 2015年9月1日）", "照会内容：保存期間の考え方は。"]
+    answered = calendar_day(date(2015, 9, 1), locale="ja")
+    assert rows[2][11].split("\n")[:2] == [f"照会先：総務省（{answered}回答）", "照会内容：保存期間の考え方は。"]
     assert rows[0][12:] == ["", ""]
     assert rows[3][12:] == ["次回以降の部会で説明", "国へ照会中のため"]
 
@@ -357,7 +363,8 @@ def test_csv_draft_marker_row_present_only_while_draft():
 # --- Property: nothing in the files but the input and the labels (R07) ----------------------------------
 
 LABELS = (LABELS_JA, LABELS_EN)
-LABEL_CHARACTERS = "".join(sorted({character for labels in LABELS for value in labels.values() for character in value}))
+WORDS = tuple({key: value for key, value in labels.items() if key != "language"} for labels in LABELS)
+LABEL_CHARACTERS = "".join(sorted({character for labels in WORDS for value in labels.values() for character in value}))
 # Input text is drawn from characters no label uses, so that every stretch of them in a file can be
 # traced to one whole input value, and every other character to a label, a number or white space.
 INPUT_ALPHABET = "".join(
@@ -367,13 +374,7 @@ INPUT_ALPHABET = "".join(
 )
 FOREIGN_RUN = re.compile(f"[^{re.escape(LABEL_CHARACTERS)}0-9\\s']+")
 LABEL_FRAGMENTS = sorted(
-    {
-        fragment
-        for labels in LABELS
-        for value in labels.values()
-        for fragment in re.split(r"\{\w+\}", value)
-        if fragment
-    },
+    {fragment for labels in WORDS for value in labels.values() for fragment in re.split(r"\{\w+\}", value) if fragment},
     key=len,
     reverse=True,
 )
@@ -429,11 +430,16 @@ packets = st.builds(
 def input_strings(value) -> set[str]:
     if isinstance(value, str):
         return {value} if value else set()
+    if isinstance(value, date):
+        # Dates are written by comments/dates.py, in either language: the date and each run of its words.
+        written = {calendar_day(value, locale=language) for language in ("ja", "en")}
+        words = {run for day in written for run in (*re.findall(r"[^0-9\s]+", day), *FOREIGN_RUN.findall(day))}
+        return written | words
     if isinstance(value, tuple):
         return set().union(*(input_strings(item) for item in value))
     if dataclasses.is_dataclass(value):
         return set().union(*(input_strings(getattr(value, field.name)) for field in dataclasses.fields(value)))
-    return set()  # numbers, dates, flags; Packet.labels is handled as labels
+    return set()  # numbers, flags; Packet.labels is handled as labels
 
 
 def assert_traceable(text_out: str, inputs: set[str]) -> None:

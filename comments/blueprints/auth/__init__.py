@@ -5,6 +5,7 @@ from flask import Blueprint
 bp = Blueprint("auth", __name__, url_prefix="/auth")
 
 from comments.blueprints.auth import (  # noqa: E402,F401 - registers the routes on bp
+    invitations,
     notifications,
     password_confirmation,
     routes,

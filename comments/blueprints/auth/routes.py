@@ -43,6 +43,9 @@ def _home_for(user: User) -> str:
         return url_for("staff.home")
     if user.can(Permission.account_manage):
         return url_for("admin.list_accounts")
+    # The chair, members and observers work on the committee portal, not on their account page.
+    if user.can(Permission.committee_material_read):
+        return url_for("committee.home")
     return url_for("auth.account")
 
 
@@ -104,6 +107,12 @@ def login():
         db.session.commit()  # the failed attempt stays in the audit trail
         form.form_errors.append(_l("The e-mail address or the password is wrong, or the account is not active."))
         return render_template("auth/login.html", form=form), 401
+    return continue_sign_in(user)
+
+
+def continue_sign_in(user: User):
+    """After the password (at sign-in, or chosen through an invitation): signed in at once, or on to the
+    second factor, set up first if the account has none yet."""
     if not user.needs_second_factor:
         return _finish_login(user, second_factor_passed=False)
     db.session.commit()

@@ -232,9 +232,9 @@ def confirm_question_file(consultation_id: int):
 def show_question(submission_id: int):
     """One of the member's own questions with its receipt number; anyone else's is not found."""
     submission = load(Submission, submission_id, visible=lambda found: found.member_id == current_user.id)
-    status = next(q.status for q in member_questions(current_user) if q.submission.id == submission.id)
+    question = next(q for q in member_questions(current_user) if q.submission.id == submission.id)
     return render_template(
-        "committee/question.html", submission=submission, status=status, answers=approved_answers(submission)
+        "committee/question.html", submission=submission, question=question, answers=approved_answers(submission)
     )
 
 

@@ -104,7 +104,8 @@ class CommentForm(FlaskForm):
         validators=[InputRequired(message=_l("Choose who you are."))],
     )
     name = StringField(
-        _l("Name"), validators=[Length(max=100, message=_l("Write your name in at most 100 characters."))]
+        _l("Name (or the organisation's name)"),
+        validators=[Length(max=100, message=_l("Write your name in at most 100 characters."))],
     )
     email = StringField(
         _l("E-mail address (for the confirmation mail)"),
@@ -124,6 +125,8 @@ class CommentForm(FlaskForm):
         validators=[
             DataRequired(message=_l("Read the notice on the use of personal information and tick the box to agree."))
         ],
+        # The error summary names a field by this when its label is a whole sentence (macros/forms.html).
+        description=_l("Consent"),
     )
     # Set once the citizen has been told that an individual number will be removed (R15).
     number_acknowledged = HiddenField()

@@ -8,6 +8,7 @@ from flask import abort, current_app, make_response, render_template
 
 from comments.blueprints.public import bp
 from comments.blueprints.views import load
+from comments.dates import calendar_day
 from comments.domain.minutes import published_minutes
 from comments.exports.minutes_docx import MEDIA_TYPE, build_minutes_docx
 from comments.models import Meeting
@@ -38,7 +39,7 @@ def show_minutes(meeting_id: int):
 def download_minutes(meeting_id: int):
     """The public copy as a Word file (the city's record is in Japanese, so the file is too)."""
     meeting, _minutes, text = _published(meeting_id)
-    facts = [f"開催日：{meeting.held_on.year}年{meeting.held_on.month}月{meeting.held_on.day}日"]
+    facts = [f"開催日：{calendar_day(meeting.held_on, weekday=True, locale='ja')}"]
     if meeting.place:
         facts.append(f"場所：{meeting.place}")
     data = build_minutes_docx(text, title=f"{meeting.title} 議事録", facts=facts)

@@ -13,6 +13,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     session,
     url_for,
 )
@@ -97,6 +98,7 @@ def show_results(slug: str):
     """The published results: built only from the redacted copy the secretariat published (R04-R07)."""
     from comments.domain.accounting import account_for_submissions, describe_totals
     from comments.domain.publication import (
+        FIELD_LABELS,
         campaigns_counted,
         published_entries,
         results_changes,
@@ -116,6 +118,7 @@ def show_results(slug: str):
         totals=describe_totals(account_for_submissions(consultation, citizens_only=True)),
         changes=results_changes(consultation),
         withdrawn=results_withdrawn(consultation),
+        parts=FIELD_LABELS,
     )
 
 
@@ -361,6 +364,46 @@ def switch_language(code: str):
     return response
 
 
+@bp.get("/favicon.ico")
+def favicon():
+    """The site's icon where browsers and feed readers look for it without reading a page (pages name
+    /static/favicon.ico, which may be cached)."""
+    return send_from_directory(current_app.static_folder, "favicon.ico", mimetype="image/vnd.microsoft.icon")
+
+
 @bp.get("/accessibility")
 def accessibility_policy():
-    return render_template("public/accessibility.html")
+    """The accessibility policy (ウェブアクセシビリティ方針), as the ministry's guideline and WAIC's template lay it out."""
+    from comments.accessibility import load_results
+
+    return render_template(
+        "public/accessibility.html",
+        tested_on=load_results()["tested_on"],
+        target_date=current_app.config["ACCESSIBILITY_TARGET_DATE"],
+    )
+
+
+@bp.get("/accessibility/results")
+def show_accessibility_results():
+    """The test results (試験結果) the browser tests recorded in the committed results file."""
+    from comments.accessibility import (
+        AUDIENCES,
+        KEYBOARD_CHECKS,
+        LANGUAGE_NAMES,
+        criterion_results,
+        later_criteria,
+        load_results,
+        summarise,
+    )
+
+    results = load_results()
+    return render_template(
+        "public/accessibility_results.html",
+        results=results,
+        summary=summarise(results),
+        criteria=criterion_results(results),
+        later_criteria=later_criteria(results),
+        audiences=AUDIENCES,
+        keyboard_checks=KEYBOARD_CHECKS,
+        language_names=LANGUAGE_NAMES,
+    )

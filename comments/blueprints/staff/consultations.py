@@ -28,6 +28,7 @@ from comments.blueprints.staff.schedule import schedule_rows
 from comments.blueprints.uploads import read_uploads
 from comments.blueprints.views import load, post_change, redirect_to
 from comments.clock import JAPAN
+from comments.dates import calendar_day
 from comments.domain import DomainError
 from comments.domain import consultations as operations
 from comments.domain.deadlines import end_of_day, period_days
@@ -95,7 +96,7 @@ def _inspection_form(consultation: Consultation, form: InspectionForm | None = N
     """The inspection form, offering the meetings whose packet covers the consultation (latest first)."""
     form = form or InspectionForm()
     form.meeting_id.choices = [
-        SelectChoice(meeting.id, f"{meeting.held_on:%Y-%m-%d} {meeting.title}")
+        SelectChoice(meeting.id, _l("%(text)s (%(note)s)", text=meeting.title, note=calendar_day(meeting.held_on)))
         for meeting in operations.meetings_covering(consultation)
     ]
     return form

@@ -5,7 +5,6 @@ while it is a draft, and exports it as a Word file; the chair approves it in the
 from __future__ import annotations
 
 from flask import current_app, render_template, url_for
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from wtforms import SelectChoice
@@ -15,6 +14,7 @@ from comments.blueprints.council_report_files import council_report_download
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.opinion_forms import CouncilReportForm, ReportActionForm
 from comments.blueprints.views import load, post_change
+from comments.dates import calendar_day
 from comments.domain.council_report import draft_report, report_of, report_opinions, update_report
 from comments.extensions import db
 from comments.models import Consultation, CouncilReport, CouncilReportState, Meeting, MeetingBody
@@ -39,7 +39,8 @@ def _meeting_choices() -> list[SelectChoice]:
         m for m in meetings if m.body != MeetingBody.council
     ]
     return [SelectChoice("", _l("Not decided yet"))] + [
-        SelectChoice(meeting.id, f"{meeting.title} ({format_date(meeting.held_on, 'long')})") for meeting in ordered
+        SelectChoice(meeting.id, _l("%(text)s (%(note)s)", text=meeting.title, note=calendar_day(meeting.held_on)))
+        for meeting in ordered
     ]
 
 

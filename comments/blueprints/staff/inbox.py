@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from flask import abort, current_app, flash, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from werkzeug.wrappers import Response
 
+from comments import clock
 from comments.blueprints.actors import request_actor
+from comments.blueprints.reauthentication import ask_for_password
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.inbox_forms import (
     CHANNEL_CHOICES,
@@ -16,10 +19,23 @@ from comments.blueprints.staff.inbox_forms import (
     RedactedCopyForm,
     RevealPersonalDataForm,
 )
-from comments.blueprints.uploads import download_response, read_uploads
+from comments.blueprints.uploads import download_response, made_file_response, read_uploads
 from comments.blueprints.views import commit_change, load, post_change, redirect_to
-from comments.domain.inbox import InvalidCursorError, list_inbox, reveal_personal_data, save_search, saved_search
+from comments.dates import calendar_day
+from comments.domain.inbox import (
+    COUNT_LIMIT,
+    InvalidCursorError,
+    count_inbox,
+    list_inbox,
+    reveal_personal_data,
+    save_search,
+    saved_search,
+)
+from comments.domain.list_exports import TooManyRowsError, inbox_export, record_inbox_export
+from comments.domain.paper import late_decision_of
 from comments.domain.redactions import destroy_replaced, read_redacted_copy, replace_with_redacted_copy
+from comments.exports.listings import inbox_xlsx
+from comments.exports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
 from comments.extensions import db
 from comments.models import Attachment, Consultation, Submission
 from comments.permissions import Permission, require
@@ -42,9 +58,18 @@ def _load_submission(submission_id: int) -> Submission:
     return load(Submission, submission_id, visible=lambda submission: _readable(submission.consultation))
 
 
-def _render_inbox(consultation: Consultation, form: InboxFilterForm, *, page=None, search_lost: bool = False):
+def _render_inbox(
+    consultation: Consultation, form: InboxFilterForm, *, page=None, count=None, search_lost: bool = False
+):
     return render_template(
-        "staff/inbox_list.html", consultation=consultation, form=form, page=page, search_lost=search_lost, **_labels()
+        "staff/inbox_list.html",
+        consultation=consultation,
+        form=form,
+        page=page,
+        count=count,
+        count_limit=COUNT_LIMIT,
+        search_lost=search_lost,
+        **_labels(),
     )
 
 
@@ -62,12 +87,19 @@ def show_inbox(consultation_id: int):
     form.q.data = saved_search(search_id, current_user, consultation) if search_id else ""
     if not form.validate():
         return _render_inbox(consultation, form), 422
+    filters = form.to_filters()
     try:
-        page = list_inbox(db.session, consultation, form.to_filters(), after=form.after.data or None)
+        page = list_inbox(db.session, consultation, filters, after=form.after.data or None)
     except InvalidCursorError:
         abort(400)
     form.search_id = search_id if form.q.data else ""
-    return _render_inbox(consultation, form, page=page, search_lost=bool(search_id) and form.q.data is None)
+    return _render_inbox(
+        consultation,
+        form,
+        page=page,
+        count=count_inbox(db.session, consultation, filters, limit=COUNT_LIMIT),
+        search_lost=bool(search_id) and form.q.data is None,
+    )
 
 
 @bp.post("/consultations/<int:consultation_id>/inbox")
@@ -84,10 +116,69 @@ def search_inbox(consultation_id: int):
     return redirect_to(url_for("staff.show_inbox", consultation_id=consultation.id, **args))
 
 
+def _inbox_workbook(consultation: Consultation, *, with_personal_data: bool):
+    """The inbox as the page's filters and kept search narrow it, every page of it, as an Excel file; the
+    export is recorded. A filter the page would refuse, or a search no longer kept, is answered with the
+    page and its message (422): never a file of something else than was asked for."""
+    form = InboxFilterForm(formdata=request.args)
+    search_id = request.args.get("search", "")
+    form.q.data = saved_search(search_id, current_user, consultation) if search_id else ""
+    if form.q.data is None:
+        return _render_inbox(consultation, form, search_lost=True), 422
+    if not form.validate():
+        return _render_inbox(consultation, form), 422
+    filters = form.to_filters()
+    try:
+        exported = inbox_export(consultation, filters, with_personal_data=with_personal_data)
+    except TooManyRowsError as error:
+        form.form_errors.append(error.message)
+        return _render_inbox(consultation, form), 422
+    today = clock.japan_today()
+    data = inbox_xlsx(
+        consultation.title,
+        exported,
+        with_personal_data=with_personal_data,
+        stamp=_("Exported on %(date)s", date=calendar_day(today)),
+        **_labels(),
+    )
+    commit_change(
+        lambda: record_inbox_export(
+            consultation, filters, exported, with_personal_data=with_personal_data, actor=request_actor()
+        )
+    )
+    kind = "inbox-personal-data" if with_personal_data else "inbox"
+    return made_file_response(data, f"{kind}-{consultation.id}-{today:%Y%m%d}.xlsx", XLSX_MEDIA_TYPE)
+
+
+@bp.get("/consultations/<int:consultation_id>/inbox.xlsx")
+@require(Permission.submission_read)
+def export_inbox(consultation_id: int):
+    """The inbox as the page shows it, as an Excel file, without personal data: no names, e-mail addresses
+    or contacts, and the texts without them (comments/domain/list_exports.py)."""
+    return _inbox_workbook(load(Consultation, consultation_id, visible=_readable), with_personal_data=False)
+
+
+@bp.get("/consultations/<int:consultation_id>/inbox-with-personal-data.xlsx")
+@require(Permission.personal_data_read)
+def export_inbox_with_personal_data(consultation_id: int):
+    """The inbox's Excel file with each submitter's name, e-mail and contact: for someone who may read them
+    for this consultation and entered their password in the last five minutes (R27); recorded as personal
+    data leaving the service, with every receipt number (R45)."""
+    consultation = load(
+        Consultation,
+        consultation_id,
+        visible=lambda consultation: current_user.can(Permission.personal_data_read, consultation),
+    )
+    if (asked := ask_for_password()) is not None:
+        return asked
+    return _inbox_workbook(consultation, with_personal_data=True)
+
+
 def _render_submission(submission: Submission, *, submitter=None, revealed: bool = False):
     return render_template(
         "staff/submission_show.html",
         submission=submission,
+        decision=late_decision_of(submission),
         submitter=submitter,
         revealed=revealed,
         reveal_form=RevealPersonalDataForm(),

@@ -22,13 +22,12 @@ from comments.blueprints.uploads import INLINE_IMAGE_TYPES, download_response, i
 from comments.blueprints.views import load, post_change
 from comments.domain.committee import committee_members, submit_member_question
 from comments.domain.intake import StaffEntry, SubmissionDraft, accept_submission, read_attachments
-from comments.domain.paper import check_transcription, decide_late_submission
+from comments.domain.paper import check_transcription, decide_late_submission, late_decision_of
 from comments.extensions import db
 from comments.models import (
     Channel,
     Consultation,
     ConsultationStatus,
-    LateDecision,
     Submission,
     SubmitterKind,
     TranscriptionCheck,
@@ -121,9 +120,7 @@ def show_entered_submission(submission_id: int):
     check = db.session.execute(
         select(TranscriptionCheck).where(TranscriptionCheck.submission_id == submission.id)
     ).scalar_one_or_none()
-    decision = db.session.execute(
-        select(LateDecision).where(LateDecision.submission_id == submission.id)
-    ).scalar_one_or_none()
+    decision = late_decision_of(submission)
     return render_template(
         "staff/intake_show.html",
         submission=submission,

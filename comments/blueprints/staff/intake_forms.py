@@ -52,7 +52,9 @@ class PaperSubmissionForm(FlaskForm):
     body = TextAreaField(
         _l("Text, as written"), validators=[DataRequired(message=_l("Key in the text of the submission."))]
     )
-    name = StringField(_l("Name"), validators=[Length(max=100, message=_l("At most 100 characters."))])
+    name = StringField(
+        _l("Name (or the organisation's name)"), validators=[Length(max=100, message=_l("At most 100 characters."))]
+    )
     email = StringField(_l("E-mail address"), validators=[Length(max=254, message=_l("At most 254 characters."))])
     contact = TextAreaField(
         _l("Postal address or telephone number"), validators=[Length(max=500, message=_l("At most 500 characters."))]

@@ -9,17 +9,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import render_template, request, url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
 
+from comments import clock
 from comments.blueprints.actors import request_actor
 from comments.blueprints.staff import bp
 from comments.blueprints.staff.item_forms import AssignForm, CarryOverForm, GroupForm, ItemFilterForm
-from comments.blueprints.views import load, post_change
+from comments.blueprints.uploads import made_file_response
+from comments.blueprints.views import commit_change, load, post_change
+from comments.dates import calendar_day
 from comments.domain import similarity
 from comments.domain import triage as operations
+from comments.domain.list_exports import personal_data_remover, record_list_export
+from comments.exports.listings import items_xlsx
+from comments.exports.xlsx import MEDIA_TYPE as XLSX_MEDIA_TYPE
 from comments.extensions import db
 from comments.models import Consultation, Department, Item
 from comments.permissions import Permission, require
@@ -83,7 +90,10 @@ def _render_items(
     departments = _departments()
     filter_form = ItemFilterForm(formdata=request.args if request.method == "GET" else None)
     filter_form.offer_departments(departments)
-    filters = filter_form.to_filters() if filter_form.validate() else operations.ItemFilters()
+    valid = filter_form.validate()
+    filters = filter_form.to_filters() if valid else operations.ItemFilters()
+    # The Excel file of what the page shows: the filters it applied, no other name the address carried.
+    export_args = {name: value for name, value in filter_form.data.items() if value} if valid else {}
     all_rows = operations.item_rows(consultation)
     rows = operations.filter_item_rows(all_rows, filters)
     group_form = group_form or GroupForm(formdata=None)
@@ -105,6 +115,7 @@ def _render_items(
         ticked=ticked,
         carry_item_id=carry_item_id,
         carry_form=carry_form or CarryOverForm(formdata=None),
+        export_url=url_for("staff.export_items", consultation_id=consultation.id, **export_args),
     )
 
 
@@ -113,6 +124,32 @@ def _render_items(
 def list_items(consultation_id: int):
     """The consultation's items in number order, with filters, the triage progress, grouping and assignment."""
     return _render_items(load(Consultation, consultation_id))
+
+
+@bp.get("/consultations/<int:consultation_id>/items.xlsx")
+@require(Permission.consultation_manage)
+def export_items(consultation_id: int):
+    """The items the page's filters show, as an Excel file without personal data; the export is recorded.
+    A filter the page would refuse is answered with the page and its message (422)."""
+    consultation = load(Consultation, consultation_id)
+    filter_form = ItemFilterForm(formdata=request.args)
+    filter_form.offer_departments(_departments())
+    if not filter_form.validate():
+        return _render_items(consultation), 422
+    rows = operations.filter_item_rows(operations.item_rows(consultation), filter_form.to_filters())
+    today = clock.japan_today()
+    data = items_xlsx(
+        consultation.title,
+        rows,
+        personal_data_remover(row.item.submission_id for row in rows),
+        stamp=_("Exported on %(date)s", date=calendar_day(today)),
+    )
+    commit_change(
+        lambda: record_list_export(
+            "items", consultation, rows=len(rows), filters=filter_form.data, actor=request_actor()
+        )
+    )
+    return made_file_response(data, f"items-{consultation.id}-{today:%Y%m%d}.xlsx", XLSX_MEDIA_TYPE)
 
 
 def _items_url(consultation_id: int) -> str:

@@ -15,6 +15,7 @@ from comments.blueprints.staff import bp
 from comments.blueprints.staff.meeting_forms import NONE, AgendaItemForm, ButtonForm, PaperForm
 from comments.blueprints.uploads import download_response, read_uploads
 from comments.blueprints.views import commit_change, load, post_change
+from comments.dates import calendar_day
 from comments.domain import DomainError
 from comments.domain.agenda import add_agenda_item, move_agenda_item, remove_agenda_item, update_agenda_item
 from comments.domain.meeting_papers import (
@@ -74,8 +75,13 @@ def _paper_form(meeting: Meeting, form: PaperForm) -> PaperForm:
     form.inquiry.choices = [SelectChoice(NONE, _l("Choose an inquiry"))] + [
         SelectChoice(
             str(inquiry.id),
-            f"{inquiry.body_name} ({inquiry.sent_on.isoformat()})"
-            + ("" if inquiry.answer_public else f" ({confidential})"),
+            _l("%(text)s (%(note)s)", text=inquiry.body_name, note=calendar_day(inquiry.sent_on))
+            if inquiry.answer_public
+            else _l(
+                "%(text)s (%(note)s)",
+                text=_l("%(text)s (%(note)s)", text=inquiry.body_name, note=calendar_day(inquiry.sent_on)),
+                note=confidential,
+            ),
         )
         for inquiry in inquiries
     ]

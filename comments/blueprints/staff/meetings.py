@@ -1,5 +1,5 @@
 """Back-office views: the committee's meetings and their inspection packets, as a page to print and as
-Word and CSV files; the final packet is refused while any item lacks an approved response (R03).
+Word, CSV and Excel files; the final packet is refused while any item lacks an approved response (R03).
 
 None of these pages shows a submitter's personal data: items appear by number and gist, the packet
 through ``build_packet``, which is never given a name, an address or an e-mail address (R07).
@@ -192,7 +192,7 @@ def print_packet(meeting_id: int):
 @bp.get("/meetings/<int:meeting_id>/packet.<fmt>")
 @require(Permission.consultation_manage)
 def download_packet(meeting_id: int, fmt: str):
-    """The packet as a Word or CSV file; ``?final=1`` asks for the final packet, refused with 409 and the
+    """The packet as a Word, CSV or Excel file; ``?final=1`` asks for the final packet, refused with 409 and the
     items lacking approval while any item lacks one (R03), and given only to someone who entered their
     password in the last five minutes (R27). Every download is recorded."""
     meeting = load(Meeting, meeting_id)

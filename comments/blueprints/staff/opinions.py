@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask import render_template, url_for
-from flask_babel import format_date
 from flask_babel import lazy_gettext as _l
 from wtforms import SelectChoice
 
@@ -24,6 +23,7 @@ from comments.blueprints.staff.opinion_forms import (
     opinion_form_prefix,
 )
 from comments.blueprints.views import load, post_change
+from comments.dates import calendar_day
 from comments.domain.opinions import (
     answer_opinion,
     carry_opinion,
@@ -58,7 +58,7 @@ def _offer_consultations(form: OpinionForm, meeting: Meeting) -> None:
 
 def _offer_meetings(form: CarryOpinionForm, opinion: CommitteeOpinion) -> None:
     form.meeting_id.choices = [SelectChoice("", _l("Choose…"))] + [
-        SelectChoice(meeting.id, f"{meeting.title} ({format_date(meeting.held_on, 'long')})")
+        SelectChoice(meeting.id, _l("%(text)s (%(note)s)", text=meeting.title, note=calendar_day(meeting.held_on)))
         for meeting in later_meetings(opinion)
     ]
 

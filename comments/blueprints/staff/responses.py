@@ -29,6 +29,7 @@ from comments.domain.inquiries import inquiries_about
 from comments.extensions import db, limiter
 from comments.models import Consultation, Item, Response, ReviewComment, User
 from comments.permissions import Permission, require
+from comments.text_diff import render_diff_html
 from comments.throttles import SIGN_IN_FAILURES, account_key, sign_in_failures_per_account
 from comments.transactions import begin_write, lock_for_change
 
@@ -53,21 +54,6 @@ def _revision_pair(revisions) -> tuple[tuple | None, str | None]:
     if len(numbers) != 2 or not all(number in by_number for number in numbers):
         return None, str(_l("Choose two revisions of this response to compare."))
     return (by_number[numbers[0]], by_number[numbers[1]]), None
-
-
-def _diff_rows(lines: list[str]) -> list[tuple[str, str]]:
-    """(kind, text) per line of a unified diff: added, removed, unchanged, or a hunk header."""
-    rows = []
-    for line in lines:
-        if line.startswith("@@"):
-            rows.append(("hunk", line))
-        elif line.startswith("+"):
-            rows.append(("added", line[1:]))
-        elif line.startswith("-"):
-            rows.append(("removed", line[1:]))
-        else:
-            rows.append(("unchanged", line[1:]))
-    return rows
 
 
 def _response_form_for(response: Response | None) -> ResponseForm:
@@ -110,7 +96,7 @@ def _render_response(
         people.add(response.approved_by_id)
     names = dict(db.session.execute(select(User.id, User.display_name).where(User.id.in_(people))).all())
     pair, diff_error = _revision_pair(revisions)
-    diff = _diff_rows(workflow.revision_diff(*pair)) if pair else None
+    comparison = workflow.compare_revisions(*pair) if pair else None
     group = item.group
     consultation = db.session.get(Consultation, item.consultation_id)
     return render_template(
@@ -125,7 +111,9 @@ def _render_response(
         names=names,
         remarks=remarks,
         pair=pair,
-        diff=diff,
+        comparison=comparison,
+        body_diff=render_diff_html(comparison.body) if comparison else None,
+        change_made_diff=render_diff_html(comparison.change_made) if comparison else None,
         diff_error=diff_error,
         response_form=response_form or _response_form_for(response),
         review_form=review_form or SubmitForReviewForm(formdata=None),

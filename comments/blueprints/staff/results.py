@@ -12,6 +12,7 @@ from comments.blueprints.staff.consultation_forms import ConfirmForm
 from comments.blueprints.staff.results_forms import CorrectForm, OmitForm, RedactForm, WithdrawForm
 from comments.blueprints.views import load, post_change
 from comments.domain.publication import (
+    FIELD_LABELS,
     correct_published_entry,
     omit_entry,
     prepare_results,
@@ -49,6 +50,7 @@ def show_results_draft(consultation_id: int):
         withdraw_form=WithdrawForm(),
         changes=results_changes(consultation),
         withdrawn=results_withdrawn(consultation),
+        parts=FIELD_LABELS,
     )
 
 

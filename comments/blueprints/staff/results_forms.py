@@ -7,11 +7,9 @@ from flask_wtf import FlaskForm
 from wtforms import SelectChoice, SelectField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
-FIELD_CHOICES = [
-    SelectChoice("gist", _l("Summary of the opinion")),
-    SelectChoice("response", _l("The city's view")),
-    SelectChoice("change_made", _l("Change made")),
-]
+from comments.domain.publication import FIELD_LABELS
+
+FIELD_CHOICES = [SelectChoice(name, label) for name, label in FIELD_LABELS.items()]
 
 
 class RedactForm(FlaskForm):

@@ -10,6 +10,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, DateField, SelectChoice, SelectField, TextAreaField
 from wtforms.validators import Length, Optional, ValidationError
 
+from comments.dates import calendar_day
 from comments.labels import label
 from comments.models import ConsultationStep, Meeting, StepState
 
@@ -79,7 +80,8 @@ class StepForm(FlaskForm):
         form = cls(prefix=step.kind.value, **values)
         form.state.choices = [SelectChoice(state.value, label(state)) for state in StepState]
         form.meeting.choices = [SelectChoice(NO_MEETING, _l("None"))] + [
-            SelectChoice(meeting.id, f"{meeting.held_on:%Y-%m-%d} {meeting.title}") for meeting in meetings
+            SelectChoice(meeting.id, _l("%(text)s (%(note)s)", text=meeting.title, note=calendar_day(meeting.held_on)))
+            for meeting in meetings
         ]
         for name in locked:
             delattr(form, name)

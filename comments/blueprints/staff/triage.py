@@ -15,6 +15,7 @@ from comments.blueprints.staff import bp
 from comments.blueprints.staff.triage_forms import GIST_PREFILL_CHARS, NO_SECTION, ItemForm, NotOpinionForm
 from comments.blueprints.views import load, post_change
 from comments.domain import triage as operations
+from comments.domain.paper import late_decision_of
 from comments.domain.sections import section_choices
 from comments.domain.splitting import looks_like_greeting, suggest_kind
 from comments.models import ItemKind, Submission
@@ -138,6 +139,7 @@ def _render_triage(
     return render_template(
         "staff/triage_submission.html",
         submission=submission,
+        decision=late_decision_of(submission),
         views=views,
         untriaged=[(start, end, text[start:end]) for start, end in operations.untriaged_parts(submission)],
         joins=joins,

@@ -480,3 +480,15 @@ def test_every_new_page_is_linked_from_the_administrators_home(admin):
     account = client.get(f"/admin/accounts/{other.id}").get_data(as_text=True)
     for path in ("roles", "transfer", "second-factor-reset"):
         assert f'href="/admin/accounts/{other.id}/{path}"' in account, path
+
+
+@pytest.mark.parametrize(("lang", "separator", "other"), [("ja", "、", ", "), ("en", ", ", "、")])
+def test_an_accounts_roles_read_as_one_phrase_in_each_language(app, lang, separator, other):
+    admin = make_user(Role.administrator)
+    clerk = make_user(Role.secretariat, Role.department_staff)
+    client = client_for(app, admin)
+    client.set_cookie("lang", lang)
+    page = client.get(f"/admin/accounts/{clerk.id}").get_data(as_text=True)
+    roles = re.search(r'<dd id="account-roles">(.*?)</dd>', page, re.S).group(1)
+    assert separator in roles
+    assert other not in roles

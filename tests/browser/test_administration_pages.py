@@ -277,3 +277,8 @@ def test_an_invited_clerk_works_in_their_department_until_the_transfer(open_page
         admin.keyboard.press("Enter")
     expect(admin.locator("#rename-name-error")).to_be_visible()
     assert_accessible(admin, language)
+    # On a phone the administration pages reflow: their tables scroll inside their own region, never the page.
+    admin.set_viewport_size({"width": 390, "height": 844})
+    for path in ("/admin/accounts", "/admin/accounts/review", "/admin/departments", "/admin/audit"):
+        admin.goto(path)
+        assert admin.evaluate("document.documentElement.scrollWidth") <= 390, path

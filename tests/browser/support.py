@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+import time
 from pathlib import Path
 
+import pyotp
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import expect
 
@@ -118,3 +120,35 @@ def assert_accessible(page, language: str) -> None:
     violations = response["violations"]
     assert not violations, f"axe found on {page.url} ({language}):\n{describe(violations)}"
     assert page.csp_violations == [], page.csp_violations
+
+
+def open_live_page(browser, base_url: str, language: str, timeout_ms: int):
+    """A new context and page on a live server in ``language``, noting every Content Security Policy refusal."""
+    context = browser.new_context(base_url=base_url, locale="ja-JP")
+    context.set_default_timeout(timeout_ms)
+    context.add_cookies([{"name": "lang", "value": language, "url": base_url}])
+    page = context.new_page()
+    page.csp_violations = []
+    page.on(
+        "console",
+        lambda message: page.csp_violations.append(message.text) if "Content Security Policy" in message.text else None,
+    )
+    return context, page
+
+
+def sign_in_demo_account(page, account) -> None:
+    """Sign in with a demo account's password and, when it has one, its TOTP key."""
+    page.goto("/auth/login")
+    page.fill("#email", account.email)
+    page.fill("#password", account.password)
+    page.press("#password", "Enter")
+    page.wait_for_load_state()
+    # A code is accepted once: the same account signed in a moment ago (in this test or another) may have used
+    # this step's, so the next step's (within the window the server allows) is tried after it.
+    for later in (0, 30):
+        if "/auth/second-factor" not in page.url:
+            break
+        page.fill("#code", pyotp.TOTP(account.totp_secret).at(time.time() + later))
+        page.press("#code", "Enter")
+        page.wait_for_load_state()
+    assert "/auth/login" not in page.url and "/auth/second-factor" not in page.url, page.url

@@ -8,16 +8,14 @@ only by URL.
 from __future__ import annotations
 
 import re
-import time
 from collections import deque
 from urllib.parse import urljoin, urlsplit
 
-import pyotp
 import pytest
 
 from tests.browser.conftest import BROWSER_MARKS, CHROMIUM_ARGS, TIMEOUT_MS, serve_live  # noqa: F401
 from tests.browser.pages import MUST_REACH, WHO
-from tests.browser.support import assert_accessible
+from tests.browser.support import assert_accessible, open_live_page, sign_in_demo_account
 
 pytestmark = BROWSER_MARKS
 
@@ -47,33 +45,10 @@ def full_demo(tmp_path_factory):
 
 
 def _open(browser, server, language: str):
-    context = browser.new_context(base_url=server.url, locale="ja-JP")
-    context.set_default_timeout(TIMEOUT_MS)
-    context.add_cookies([{"name": "lang", "value": language, "url": server.url}])
-    page = context.new_page()
-    page.csp_violations = []
-    page.on(
-        "console",
-        lambda message: page.csp_violations.append(message.text) if "Content Security Policy" in message.text else None,
-    )
-    return context, page
+    return open_live_page(browser, server.url, language, TIMEOUT_MS)
 
 
-def _sign_in(page, account) -> None:
-    page.goto("/auth/login")
-    page.fill("#email", account.email)
-    page.fill("#password", account.password)
-    page.press("#password", "Enter")
-    page.wait_for_load_state()
-    # A code is accepted once: the same account signed in a moment ago may have used this step's, so the
-    # next step's (within the window the server allows) is tried after it.
-    for later in (0, 30):
-        if "/auth/second-factor" not in page.url:
-            break
-        page.fill("#code", pyotp.TOTP(account.totp_secret).at(time.time() + later))
-        page.press("#code", "Enter")
-        page.wait_for_load_state()
-    assert "/auth/login" not in page.url and "/auth/second-factor" not in page.url, page.url
+_sign_in = sign_in_demo_account
 
 
 def _crawl(page, context, server, start: str, language: str) -> set[str]:

@@ -4,13 +4,10 @@ the way, in Japanese and in English."""
 
 from __future__ import annotations
 
-import time
-
-import pyotp
 import pytest
 
 from tests.browser.conftest import BROWSER_MARKS, TIMEOUT_MS, serve_live
-from tests.browser.support import assert_accessible
+from tests.browser.support import assert_accessible, open_live_page, sign_in_demo_account
 
 pytestmark = BROWSER_MARKS
 
@@ -33,32 +30,10 @@ def whole_demo(tmp_path_factory):
 
 
 def _open(browser, server, language: str):
-    context = browser.new_context(base_url=server.url, locale="ja-JP")
-    context.set_default_timeout(TIMEOUT_MS)
-    context.add_cookies([{"name": "lang", "value": language, "url": server.url}])
-    page = context.new_page()
-    page.csp_violations = []
-    page.on(
-        "console",
-        lambda message: page.csp_violations.append(message.text) if "Content Security Policy" in message.text else None,
-    )
-    return context, page
+    return open_live_page(browser, server.url, language, TIMEOUT_MS)
 
 
-def _sign_in(page, account) -> None:
-    page.goto("/auth/login")
-    page.fill("#email", account.email)
-    page.fill("#password", account.password)
-    page.press("#password", "Enter")
-    page.wait_for_load_state()
-    # A code is accepted once: another test may have used this step's, so the next step's is tried after it.
-    for later in (0, 30):
-        if "/auth/second-factor" not in page.url:
-            break
-        page.fill("#code", pyotp.TOTP(account.totp_secret).at(time.time() + later))
-        page.press("#code", "Enter")
-        page.wait_for_load_state()
-    assert "/auth/login" not in page.url and "/auth/second-factor" not in page.url, page.url
+_sign_in = sign_in_demo_account
 
 
 def _click(page, href: str, language: str) -> None:
